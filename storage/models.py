@@ -1,0 +1,186 @@
+"""Tables and the vocabulary they store.
+
+A handover's personal details live in their own table (``Resident``) so that
+they can be erased without touching the anonymous record and its history.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    CONTACTED = "contacted"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    UNMATCHED = "unmatched"
+
+
+OPEN_STATES = (State.PENDING, State.ACCEPTED, State.CONTACTED, State.UNMATCHED)
+
+
+class DeclineReason(StrEnum):
+    NOT_ELIGIBLE = "not_eligible"
+    OUT_OF_AREA = "out_of_area"
+    AT_CAPACITY = "at_capacity"
+    SERVICE_NOT_OFFERED = "service_not_offered"
+    OTHER = "other"
+
+
+class Outcome(StrEnum):
+    STARTED_SUPPORT = "started_support"
+    NOT_ELIGIBLE = "not_eligible"
+    COULD_NOT_CONTACT = "could_not_contact"
+    RESIDENT_DECLINED = "resident_declined"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    SOON = "soon"
+    URGENT = "urgent"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    ROUTED = "routed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    UNMATCHED = "unmatched"
+    ROUTED_BY_HAND = "routed_by_hand"
+    CONTACTED = "contacted"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware timestamps on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; pass an aware one (the clock gives UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _timestamp(*, nullable: bool = True, index: bool = False):
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _json_list(*, nullable: bool = False):
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=nullable))
+
+
+class Provider(SQLModel, table=True):
+    """A provider as synced from the network file, plus what changes day to day."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    channel: str = Field(max_length=32)
+    services: list[str] = _json_list()
+    areas: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    age_min: int | None = None
+    age_max: int | None = None
+    description: str | None = Field(default=None, max_length=1000)
+    # Removed from the network file: kept for the history, never routed to.
+    active: bool = True
+    # Round robin among equals: whoever was routed to longest ago goes first.
+    last_routed_at: datetime | None = _timestamp()
+
+
+class HandoverBase(SQLModel):
+    needs: list[str] = _json_list()
+    postcode_district: str | None = Field(default=None, max_length=8)
+    age_band: str | None = Field(default=None, max_length=16)
+    language: str | None = Field(default=None, max_length=64)
+    urgency: str = Field(default=Urgency.ROUTINE, max_length=16)
+    context: str = Field(default="", max_length=600)
+    adviser_id: str = Field(max_length=32, index=True)
+    adviser_org: str = Field(default="", max_length=120)
+
+
+class Handover(HandoverBase, table=True):
+    __table_args__ = (
+        Index("ix_handover_provider_state", "provider_id", "state"),
+        Index("ix_handover_adviser_state", "adviser_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(default=State.PENDING, max_length=16, index=True)
+    # Bumped by every transition: the compare-and-set that makes changes apply once.
+    version: int = 0
+    provider_id: str | None = Field(default=None, foreign_key="provider.id", max_length=64)
+    match_reason: str | None = Field(default=None, max_length=500)
+    routed_by_hand: bool = False
+    worker_id: str | None = Field(default=None, max_length=32)
+    promised_contact_by: date | None = None
+    outcome: str | None = Field(default=None, max_length=32)
+    outcome_note: str | None = Field(default=None, max_length=600)
+    consent_text: str = Field(max_length=600)
+    consent_at: datetime | None = _timestamp(nullable=False)
+    created_at: datetime | None = _timestamp(nullable=False)
+    updated_at: datetime | None = _timestamp(nullable=False)
+    accepted_at: datetime | None = _timestamp()
+    contacted_at: datetime | None = _timestamp()
+    closed_at: datetime | None = _timestamp()
+    # Where the bot's messages about this handover are, so they can be updated in place.
+    card_channel: str | None = Field(default=None, max_length=32)
+    card_ts: str | None = Field(default=None, max_length=32)
+    coordinator_ts: str | None = Field(default=None, max_length=32)
+    adviser_dm_channel: str | None = Field(default=None, max_length=32)
+    adviser_dm_ts: str | None = Field(default=None, max_length=32)
+
+    @property
+    def ref(self) -> str:
+        return format_ref(self.id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+def format_ref(handover_id: int | None) -> str:
+    return f"HO-{handover_id:04d}" if handover_id is not None else "HO-????"
+
+
+class Resident(SQLModel, table=True):
+    """The resident's personal details for one handover, apart so they can be erased."""
+
+    handover_id: int = Field(primary_key=True, foreign_key="handover.id")
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    access_needs: str | None = Field(default=None, max_length=600)
+    erased_at: datetime | None = _timestamp()
+
+
+class HandoverEvent(SQLModel, table=True):
+    """One line of the audit trail: who moved the handover from where to where, and why."""
+
+    __tablename__ = "handover_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handover_id: int = Field(foreign_key="handover.id", index=True)
+    at: datetime | None = _timestamp(nullable=False)
+    actor_id: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=24)
+    from_state: str | None = Field(default=None, max_length=16)
+    to_state: str = Field(max_length=16)
+    provider_id: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, max_length=32)
+    note: str | None = Field(default=None, max_length=600)

@@ -1,0 +1,190 @@
+"""Reads and writes the domain needs. Every function takes ``session`` as a keyword."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    OPEN_STATES,
+    EventKind,
+    Handover,
+    HandoverEvent,
+    Provider,
+    Resident,
+    State,
+)
+
+# Marks "the provider the handover is with now" in record_event.
+CURRENT = object()
+
+# Handovers a provider is actively working on (the load that ranking spreads).
+LOAD_STATES = (State.PENDING, State.ACCEPTED, State.CONTACTED)
+
+
+def upsert_providers(*, session: Session, providers: Iterable[Provider]) -> None:
+    """Make the table match the network file; providers no longer listed become inactive."""
+    listed = {provider.id: provider for provider in providers}
+    for existing in session.exec(select(Provider)).all():
+        entry = listed.pop(existing.id, None)
+        if entry is None:
+            existing.active = False
+            continue
+        for name in ("name", "channel", "services", "areas", "age_min", "age_max", "description"):
+            setattr(existing, name, getattr(entry, name))
+        existing.active = True
+    for entry in listed.values():
+        session.add(entry)
+
+
+def active_providers(*, session: Session) -> Sequence[Provider]:
+    return session.exec(select(Provider).where(Provider.active).order_by(Provider.id)).all()
+
+
+def all_providers(*, session: Session) -> Sequence[Provider]:
+    return session.exec(select(Provider).order_by(Provider.name)).all()
+
+
+def get_provider(*, session: Session, provider_id: str) -> Provider | None:
+    return session.get(Provider, provider_id)
+
+
+def provider_loads(*, session: Session) -> dict[str, int]:
+    rows = session.exec(
+        select(Handover.provider_id, func.count())
+        .where(col(Handover.state).in_(LOAD_STATES))
+        .group_by(Handover.provider_id)
+    ).all()
+    return {provider_id: count for provider_id, count in rows if provider_id}
+
+
+def get_handover(*, session: Session, handover_id: int) -> Handover | None:
+    return session.get(Handover, handover_id)
+
+
+def get_resident(*, session: Session, handover_id: int) -> Resident | None:
+    return session.get(Resident, handover_id)
+
+
+def declined_by(*, session: Session, handover_id: int) -> set[str]:
+    rows = session.exec(
+        select(HandoverEvent.provider_id).where(
+            HandoverEvent.handover_id == handover_id, HandoverEvent.kind == EventKind.DECLINED
+        )
+    ).all()
+    return {provider_id for provider_id in rows if provider_id}
+
+
+def events_of(*, session: Session, handover_id: int) -> Sequence[HandoverEvent]:
+    return session.exec(
+        select(HandoverEvent)
+        .where(HandoverEvent.handover_id == handover_id)
+        .order_by(HandoverEvent.at, HandoverEvent.id)
+    ).all()
+
+
+def last_organisation(*, session: Session, adviser_id: str) -> str | None:
+    return session.exec(
+        select(Handover.adviser_org)
+        .where(Handover.adviser_id == adviser_id, Handover.adviser_org != "")
+        .order_by(col(Handover.id).desc())
+        .limit(1)
+    ).first()
+
+
+def open_for_adviser(*, session: Session, adviser_id: str, limit: int = 50) -> Sequence[Handover]:
+    return session.exec(
+        select(Handover)
+        .where(Handover.adviser_id == adviser_id, col(Handover.state).in_(OPEN_STATES))
+        .order_by(col(Handover.created_at).desc())
+        .limit(limit)
+    ).all()
+
+
+def queue_of(
+    *, session: Session, provider_ids: Sequence[str], limit: int = 50
+) -> Sequence[Handover]:
+    if not provider_ids:
+        return []
+    return session.exec(
+        select(Handover)
+        .where(col(Handover.provider_id).in_(provider_ids), col(Handover.state).in_(LOAD_STATES))
+        .order_by(Handover.created_at)
+        .limit(limit)
+    ).all()
+
+
+def unmatched(*, session: Session, limit: int = 50) -> Sequence[Handover]:
+    return session.exec(
+        select(Handover)
+        .where(Handover.state == State.UNMATCHED)
+        .order_by(Handover.created_at)
+        .limit(limit)
+    ).all()
+
+
+def count_by_state(*, session: Session) -> dict[str, int]:
+    rows = session.exec(select(Handover.state, func.count()).group_by(Handover.state)).all()
+    return dict(rows)
+
+
+def compare_and_set(*, session: Session, handover: Handover, values: dict[str, Any]) -> bool:
+    """Apply ``values`` only if nobody changed the handover since it was read.
+
+    The version check makes a double click, two workers at once or a retried
+    request apply exactly once: the loser's UPDATE matches no row.
+    """
+    result = session.execute(
+        update(Handover)
+        .where(col(Handover.id) == handover.id, col(Handover.version) == handover.version)
+        .values(version=handover.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    for name, value in values.items():
+        setattr(handover, name, value)
+    handover.version += 1
+    return True
+
+
+def record_event(
+    *,
+    session: Session,
+    handover: Handover,
+    kind: EventKind,
+    at: datetime,
+    actor_id: str | None,
+    from_state: str | None,
+    reason: str | None = None,
+    note: str | None = None,
+    provider_id: str | object | None = CURRENT,
+) -> HandoverEvent:
+    """One audit line; the provider is the handover's current one unless given."""
+    event = HandoverEvent(
+        handover_id=handover.id,
+        at=at,
+        actor_id=actor_id,
+        kind=kind,
+        from_state=from_state,
+        to_state=handover.state,
+        provider_id=handover.provider_id if provider_id is CURRENT else provider_id,
+        reason=reason,
+        note=note,
+    )
+    session.add(event)
+    return event
+
+
+def set_message_location(*, session: Session, handover_id: int, **where: str | None) -> None:
+    """Remember where a message about the handover is; not a state change, so no version bump."""
+    session.execute(
+        update(Handover)
+        .where(col(Handover.id) == handover_id)
+        .values(**where)
+        .execution_options(synchronize_session=False)
+    )
