@@ -1,0 +1,1 @@
+"""The product: the handover lifecycle, matching, Block Kit, the app factory."""

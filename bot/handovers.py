@@ -1,0 +1,553 @@
+"""What happens to a handover: raise, route, accept, decline, contact, close, withdraw.
+
+Each operation is one transaction: read, check the lifecycle rule and the actor's
+role, apply as a compare-and-set, record the event. It returns a ``Change`` that
+says what happened; telling people about it is the notifier's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot import lifecycle
+from bot.clock import Clock
+from bot.errors import Conflict, InvalidInput, NotFound, Refused
+from bot.ids import Block
+from bot.lifecycle import Action, Role
+from bot.matching import Candidate, Need, ProviderFacts, candidates
+from bot.network import Network
+from bot.referral import CONSENT_TEXT, Referral
+from bot.worktime import add_working_days
+from storage import queries
+from storage.db import SessionFactory
+from storage.models import (
+    DeclineReason,
+    EventKind,
+    Handover,
+    HandoverEvent,
+    Outcome,
+    Provider,
+    Resident,
+    State,
+)
+
+# (channel, user) -> is the user a member of the channel? Answered by Slack, cached.
+Membership = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one operation did, for the notifier and the reply."""
+
+    kind: EventKind
+    handover: Handover
+    actor_id: str | None
+    provider: Provider | None = None  # where the handover is now
+    previous: Provider | None = None  # where it was, when that changed
+    reason: str | None = None
+    note: str | None = None
+    resident: Resident | None = None  # only for the accepting worker
+    # Set when the handover was (re)routed: ROUTED or UNMATCHED.
+    routed: EventKind | None = None
+
+
+@dataclass(frozen=True)
+class Status:
+    handover: Handover
+    provider: Provider | None
+    events: Sequence[HandoverEvent]
+    providers: dict[str, Provider] = field(default_factory=dict)
+
+
+class Handovers:
+    def __init__(
+        self,
+        *,
+        sessions: SessionFactory,
+        network: Network,
+        clock: Clock,
+        membership: Membership,
+    ):
+        self.sessions = sessions
+        self.network = network
+        self.clock = clock
+        self.membership = membership
+
+    # -- raising and routing ------------------------------------------------------------
+
+    def raise_handover(self, referral: Referral, *, adviser_id: str) -> Change:
+        now = self.clock.now()
+        with self.sessions() as session:
+            handover = Handover(
+                needs=list(referral.needs),
+                postcode_district=referral.district,
+                age_band=referral.age_band,
+                language=referral.language,
+                urgency=referral.urgency,
+                context=referral.context,
+                adviser_id=adviser_id,
+                adviser_org=referral.organisation,
+                consent_text=CONSENT_TEXT,
+                consent_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            best = self._best_candidate(session, handover, declined=set())
+            for name, value in self._placement(session, best, now).items():
+                setattr(handover, name, value)
+            session.add(handover)
+            session.flush()
+            session.add(
+                Resident(
+                    handover_id=handover.id,
+                    name=referral.name,
+                    phone=referral.phone,
+                    email=referral.email,
+                    access_needs=referral.access_needs,
+                )
+            )
+            queries.record_event(
+                session=session,
+                handover=handover,
+                kind=EventKind.CREATED,
+                at=now,
+                actor_id=adviser_id,
+                from_state=None,
+                provider_id=None,
+                note=CONSENT_TEXT,
+            )
+            routed = self._record_routing(session, handover, best, now, actor_id=None)
+            session.commit()
+            return Change(
+                EventKind.CREATED,
+                handover,
+                adviser_id,
+                provider=self._provider(session, handover.provider_id),
+                routed=routed,
+            )
+
+    def suggestions(self, handover: Handover) -> list[Candidate]:
+        with self.sessions() as session:
+            return self._candidates(session, handover, declined=set())
+
+    def _candidates(self, session: Session, handover: Handover, declined: set[str]):
+        loads = queries.provider_loads(session=session)
+        facts = [
+            ProviderFacts(
+                id=p.id,
+                name=p.name,
+                services=tuple(p.services),
+                areas=tuple(p.areas) if p.areas is not None else None,
+                age_range=(p.age_min, p.age_max) if p.age_min is not None else None,
+                active=p.active,
+                open_handovers=loads.get(p.id, 0),
+                last_routed_at=p.last_routed_at,
+            )
+            for p in queries.active_providers(session=session)
+        ]
+        need = Need(tuple(handover.needs), handover.postcode_district, handover.age_band)
+        return candidates(need, facts, declined=declined)
+
+    def _best_candidate(self, session, handover, declined: set[str]) -> Candidate | None:
+        found = self._candidates(session, handover, declined)
+        return found[0] if found else None
+
+    def _placement(self, session: Session, best: Candidate | None, now) -> dict:
+        """Where the handover goes: the best candidate, or the coordinators if none is left."""
+        if best is None:
+            return {
+                "state": State.UNMATCHED,
+                "provider_id": None,
+                "match_reason": None,
+                "routed_by_hand": False,
+            }
+        provider = session.get(Provider, best.provider.id)
+        provider.last_routed_at = now
+        session.add(provider)
+        return {
+            "state": State.PENDING,
+            "provider_id": best.provider.id,
+            "match_reason": best.why(self.network.services),
+            "routed_by_hand": False,
+        }
+
+    def _record_routing(self, session, handover, best, now, *, actor_id) -> EventKind:
+        kind = EventKind.ROUTED if best is not None else EventKind.UNMATCHED
+        queries.record_event(
+            session=session,
+            handover=handover,
+            kind=kind,
+            at=now,
+            actor_id=actor_id,
+            from_state=None,
+            note=handover.match_reason,
+        )
+        return kind
+
+    # -- provider actions -----------------------------------------------------------------
+
+    def default_contact_by(self) -> date:
+        days = max(1, self.network.reminders.duration("contact_within") // timedelta(days=1))
+        return add_working_days(self._today(), days)
+
+    def accept(
+        self, handover_id: int, *, card_provider: str, actor_id: str, contact_by: date
+    ) -> Change:
+        if contact_by < self._today():
+            raise InvalidInput({Block.CONTACT_BY: "Choose today or a later date."})
+        now = self.clock.now()
+        with self.sessions() as session:
+            handover = self._for_provider(session, handover_id, card_provider)
+            rule = self._check(session, handover, Action.ACCEPT, actor_id)
+            before = handover.state
+            self._apply(
+                session,
+                handover,
+                {
+                    "state": rule.to,
+                    "worker_id": actor_id,
+                    "promised_contact_by": contact_by,
+                    "accepted_at": now,
+                    "updated_at": now,
+                },
+            )
+            queries.record_event(
+                session=session,
+                handover=handover,
+                kind=rule.event,
+                at=now,
+                actor_id=actor_id,
+                from_state=before,
+                note=f"first contact by {contact_by.isoformat()}",
+            )
+            session.commit()
+            return Change(
+                rule.event,
+                handover,
+                actor_id,
+                provider=self._provider(session, handover.provider_id),
+                resident=queries.get_resident(session=session, handover_id=handover.id),
+            )
+
+    def decline(
+        self, handover_id: int, *, card_provider: str, actor_id: str, reason: str, note: str = ""
+    ) -> Change:
+        try:
+            reason = DeclineReason(reason)
+        except ValueError:
+            raise InvalidInput({Block.REASON: "Choose a reason from the list."}) from None
+        note = note.strip()
+        if reason is DeclineReason.OTHER and not note:
+            raise InvalidInput({Block.REASON_NOTE: "Say why, so the adviser knows what to try."})
+        now = self.clock.now()
+        with self.sessions() as session:
+            handover = self._for_provider(session, handover_id, card_provider)
+            rule = self._check(session, handover, Action.DECLINE, actor_id)
+            before = handover.state
+            previous = self._provider(session, handover.provider_id)
+            declined = queries.declined_by(session=session, handover_id=handover.id)
+            declined.add(previous.id)
+            best = self._best_candidate(session, handover, declined)
+            values = self._placement(session, best, now)
+            self._apply(session, handover, {**values, "updated_at": now})
+            queries.record_event(
+                session=session,
+                handover=handover,
+                kind=rule.event,
+                at=now,
+                actor_id=actor_id,
+                from_state=before,
+                provider_id=previous.id,
+                reason=reason,
+                note=note or None,
+            )
+            routed = self._record_routing(session, handover, best, now, actor_id=None)
+            session.commit()
+            return Change(
+                rule.event,
+                handover,
+                actor_id,
+                provider=self._provider(session, handover.provider_id),
+                previous=previous,
+                reason=reason,
+                note=note or None,
+                routed=routed,
+            )
+
+    def make_contact(self, handover_id: int, *, card_provider: str, actor_id: str) -> Change:
+        now = self.clock.now()
+        return self._simple(
+            Action.CONTACT,
+            handover_id,
+            card_provider,
+            actor_id,
+            {"contacted_at": now},
+        )
+
+    def record_outcome(
+        self, handover_id: int, *, card_provider: str, actor_id: str, outcome: str, note: str = ""
+    ) -> Change:
+        try:
+            outcome = Outcome(outcome)
+        except ValueError:
+            raise InvalidInput({Block.OUTCOME: "Choose an outcome from the list."}) from None
+        note = note.strip()
+        if outcome is Outcome.OTHER and not note:
+            raise InvalidInput({Block.OUTCOME_NOTE: "Say what happened."})
+        now = self.clock.now()
+        return self._simple(
+            Action.CLOSE,
+            handover_id,
+            card_provider,
+            actor_id,
+            {"outcome": outcome, "outcome_note": note or None, "closed_at": now},
+            reason=outcome,
+            note=note or None,
+        )
+
+    def _simple(self, action, handover_id, card_provider, actor_id, values, **event) -> Change:
+        now = self.clock.now()
+        with self.sessions() as session:
+            if card_provider is None:
+                handover = self._load(session, handover_id)
+            else:
+                handover = self._for_provider(session, handover_id, card_provider)
+            rule = self._check(session, handover, action, actor_id)
+            before = handover.state
+            self._apply(session, handover, {"state": rule.to, "updated_at": now, **values})
+            queries.record_event(
+                session=session,
+                handover=handover,
+                kind=rule.event,
+                at=now,
+                actor_id=actor_id,
+                from_state=before,
+                **event,
+            )
+            session.commit()
+            return Change(
+                rule.event,
+                handover,
+                actor_id,
+                provider=self._provider(session, handover.provider_id),
+                reason=event.get("reason"),
+                note=event.get("note"),
+            )
+
+    # -- adviser and coordinator actions ---------------------------------------------------
+
+    def withdraw(self, handover_id: int, *, actor_id: str) -> Change:
+        now = self.clock.now()
+        return self._simple(Action.WITHDRAW, handover_id, None, actor_id, {"closed_at": now})
+
+    def route_by_hand(self, handover_id: int, *, provider_id: str, actor_id: str) -> Change:
+        now = self.clock.now()
+        with self.sessions() as session:
+            handover = self._load(session, handover_id)
+            rule = self._check(session, handover, Action.ROUTE_BY_HAND, actor_id)
+            target = self._provider(session, provider_id)
+            if target is None or not target.active:
+                raise InvalidInput({Block.REASON: "Choose a provider from the list."})
+            if target.id == handover.provider_id:
+                raise Conflict(f"{handover.ref} is already with {target.name}.")
+            before = handover.state
+            previous = self._provider(session, handover.provider_id)
+            target.last_routed_at = now
+            session.add(target)
+            self._apply(
+                session,
+                handover,
+                {
+                    "state": rule.to,
+                    "provider_id": target.id,
+                    "routed_by_hand": True,
+                    "match_reason": "routed by hand by a coordinator",
+                    "updated_at": now,
+                },
+            )
+            queries.record_event(
+                session=session,
+                handover=handover,
+                kind=rule.event,
+                at=now,
+                actor_id=actor_id,
+                from_state=before,
+            )
+            session.commit()
+            return Change(
+                rule.event,
+                handover,
+                actor_id,
+                provider=target,
+                previous=previous,
+                routed=EventKind.ROUTED_BY_HAND,
+            )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def status(self, handover_id: int, *, user_id: str) -> Status:
+        with self.sessions() as session:
+            handover = self._load(session, handover_id)
+            provider = self._provider(session, handover.provider_id)
+            if not self.may_see(handover, provider, user_id):
+                raise Refused(
+                    f"You can't see {handover.ref}: only its adviser, the provider it is with "
+                    "and the coordinators can."
+                )
+            providers = {p.id: p for p in queries.all_providers(session=session)}
+            events = queries.events_of(session=session, handover_id=handover.id)
+            return Status(handover, provider, events, providers)
+
+    def may_see(self, handover: Handover, provider: Provider | None, user_id: str) -> bool:
+        if handover.adviser_id == user_id or self.network.is_coordinator(user_id):
+            return True
+        return provider is not None and self.membership(provider.channel, user_id)
+
+    def open_for_adviser(self, user_id: str) -> list[tuple[Handover, Provider | None]]:
+        with self.sessions() as session:
+            providers = {p.id: p for p in queries.all_providers(session=session)}
+            found = queries.open_for_adviser(session=session, adviser_id=user_id)
+            return [(h, providers.get(h.provider_id)) for h in found]
+
+    def providers_of(self, user_id: str) -> list[Provider]:
+        """The providers whose handover channel this user is a member of."""
+        with self.sessions() as session:
+            active = queries.active_providers(session=session)
+        return [p for p in active if self.membership(p.channel, user_id)]
+
+    def queue(self, providers: Sequence[Provider]) -> list[Handover]:
+        with self.sessions() as session:
+            return list(queries.queue_of(session=session, provider_ids=[p.id for p in providers]))
+
+    def network_view(self) -> tuple[dict[str, int], list[Handover]]:
+        with self.sessions() as session:
+            return (
+                queries.count_by_state(session=session),
+                list(queries.unmatched(session=session)),
+            )
+
+    def all_providers(self, *, active_only: bool = True) -> list[Provider]:
+        with self.sessions() as session:
+            if active_only:
+                return list(queries.active_providers(session=session))
+            return list(queries.all_providers(session=session))
+
+    def provider(self, provider_id: str | None) -> Provider | None:
+        with self.sessions() as session:
+            return self._provider(session, provider_id)
+
+    def last_organisation(self, adviser_id: str) -> str:
+        """The organisation this adviser gave last time, to save them typing it again."""
+        with self.sessions() as session:
+            return queries.last_organisation(session=session, adviser_id=adviser_id) or ""
+
+    def precheck(
+        self, action: Action, handover_id: int, *, card_provider: str | None, actor_id: str
+    ):
+        """Refuse before opening a modal for a change that could not apply anyway."""
+        with self.sessions() as session:
+            if card_provider is None:
+                handover = self._load(session, handover_id)
+            else:
+                handover = self._for_provider(session, handover_id, card_provider)
+            self._check(session, handover, action, actor_id)
+            return handover
+
+    def handover(self, handover_id: int) -> Handover:
+        with self.sessions() as session:
+            return self._load(session, handover_id)
+
+    def remember_message(self, handover_id: int, **where: str | None) -> None:
+        with self.sessions() as session:
+            queries.set_message_location(session=session, handover_id=handover_id, **where)
+            session.commit()
+
+    # -- shared steps --------------------------------------------------------------------
+
+    def _today(self) -> date:
+        return self.clock.now().astimezone(ZoneInfo(self.network.network.timezone)).date()
+
+    def _load(self, session: Session, handover_id: int) -> Handover:
+        handover = queries.get_handover(session=session, handover_id=handover_id)
+        if handover is None:
+            raise NotFound("There is no such handover.")
+        return handover
+
+    def _provider(self, session: Session, provider_id: str | None) -> Provider | None:
+        if provider_id is None:
+            return None
+        return queries.get_provider(session=session, provider_id=provider_id)
+
+    def _for_provider(self, session: Session, handover_id: int, card_provider: str) -> Handover:
+        """Load a handover acted on from a provider's card; a card left behind is stale."""
+        handover = self._load(session, handover_id)
+        if handover.provider_id != card_provider:
+            current = self._provider(session, handover.provider_id)
+            where = f"with {current.name}" if current else "with the coordinators"
+            if handover.state == State.WITHDRAWN:
+                where = "withdrawn by the adviser"
+            raise Conflict(f"{handover.ref} has moved on: it is now {where}.")
+        return handover
+
+    def _check(self, session: Session, handover: Handover, action: Action, actor_id: str):
+        roles = self._roles(session, handover, actor_id, wanted=lifecycle.who_may(action))
+        try:
+            return lifecycle.check(action, handover.state, roles)
+        except lifecycle.NotPermitted:
+            raise Refused(self._who_may_text(session, handover, action)) from None
+        except lifecycle.WrongState:
+            raise Conflict(self._describe(session, handover)) from None
+
+    def _roles(self, session, handover: Handover, user_id: str, wanted) -> set[Role]:
+        roles = set()
+        if handover.adviser_id == user_id:
+            roles.add(Role.ADVISER)
+        if self.network.is_coordinator(user_id):
+            roles.add(Role.COORDINATOR)
+        # Asking Slack is the slow part: only when the action needs a provider.
+        if Role.PROVIDER in wanted and handover.provider_id:
+            provider = self._provider(session, handover.provider_id)
+            if provider is not None and self.membership(provider.channel, user_id):
+                roles.add(Role.PROVIDER)
+        return roles
+
+    def _who_may_text(self, session, handover: Handover, action: Action) -> str:
+        verb = lifecycle.RULES[action].verb
+        if Role.PROVIDER in lifecycle.who_may(action):
+            provider = self._provider(session, handover.provider_id)
+            name = provider.name if provider else "the provider"
+            return (
+                f"Only members of {name}'s handover channel can {verb} {handover.ref}. "
+                "Nothing was changed."
+            )
+        if action is Action.ROUTE_BY_HAND:
+            return "Only the network's coordinators can route a handover by hand."
+        return f"Only the adviser who raised {handover.ref} or a coordinator can {verb} it."
+
+    def _describe(self, session, handover: Handover) -> str:
+        provider = self._provider(session, handover.provider_id)
+        name = provider.name if provider else "the provider"
+        match handover.state:
+            case State.ACCEPTED:
+                return f"{handover.ref} was already accepted by <@{handover.worker_id}> ({name})."
+            case State.CONTACTED:
+                return f"{handover.ref} already has first contact recorded ({name})."
+            case State.CLOSED:
+                return f"{handover.ref} is already closed."
+            case State.WITHDRAWN:
+                return f"{handover.ref} was withdrawn by the adviser."
+            case State.UNMATCHED:
+                return f"{handover.ref} is with the coordinators."
+            case _:
+                return f"{handover.ref} is waiting for {name} to accept it."
+
+    def _apply(self, session: Session, handover: Handover, values: dict) -> None:
+        if not queries.compare_and_set(session=session, handover=handover, values=values):
+            session.rollback()
+            fresh = self._load(session, handover.id)
+            raise Conflict(self._describe(session, fresh))

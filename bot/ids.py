@@ -1,0 +1,55 @@
+"""Every callback_id, action_id and block_id, in one place.
+
+Block ids of the referral modal are also the names of the form's fields, so a
+validation error for ``phone`` lands under the phone input.
+"""
+
+from enum import StrEnum
+
+COMMAND = "/handover"
+
+
+class Callback(StrEnum):
+    NEW_HANDOVER = "handover.new"
+    ACCEPT = "handover.accept"
+    DECLINE = "handover.decline"
+    OUTCOME = "handover.outcome"
+    DONE = "handover.done"
+
+
+class Act(StrEnum):
+    """action_ids of buttons and selects."""
+
+    ACCEPT = "handover.accept"
+    DECLINE = "handover.decline"
+    CONTACT = "handover.contact"
+    OUTCOME = "handover.outcome"
+    WITHDRAW = "handover.withdraw"
+    ROUTE = "handover.route"
+    OPEN_NEW = "handover.open_new"
+    # The input elements of modals (values read from view.state).
+    INPUT = "value"
+
+
+class Block(StrEnum):
+    # referral modal
+    NEEDS = "needs"
+    NAME = "name"
+    PHONE = "phone"
+    EMAIL = "email"
+    DISTRICT = "district"
+    AGE_BAND = "age_band"
+    LANGUAGE = "language"
+    ACCESS_NEEDS = "access_needs"
+    URGENCY = "urgency"
+    CONTEXT = "context"
+    ORGANISATION = "organisation"
+    CONSENT = "consent"
+    # accept, decline, outcome modals
+    CONTACT_BY = "contact_by"
+    REASON = "reason"
+    REASON_NOTE = "reason_note"
+    OUTCOME = "outcome"
+    OUTCOME_NOTE = "outcome_note"
+    # cards
+    CARD_ACTIONS = "card_actions"

@@ -1,0 +1,105 @@
+"""A handover's life: which change is allowed from which state, and by whom.
+
+The one place these rules live. ``storage`` applies a change as a compare-and-set,
+so a rule checked here against a stale read can never apply twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.models import OPEN_STATES, EventKind, State
+
+
+class Role(StrEnum):
+    ADVISER = "adviser"  # the adviser who raised this handover
+    PROVIDER = "provider"  # a member of the current provider's channel
+    COORDINATOR = "coordinator"
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    CONTACT = "contact"
+    CLOSE = "close"
+    WITHDRAW = "withdraw"
+    ROUTE_BY_HAND = "route_by_hand"
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed_from: frozenset[State]
+    who: frozenset[Role]
+    event: EventKind
+    # None: decided by routing (declined handovers go on, or to the coordinators).
+    to: State | None
+    verb: str
+
+
+RULES: dict[Action, Rule] = {
+    Action.ACCEPT: Rule(
+        frozenset({State.PENDING}),
+        frozenset({Role.PROVIDER}),
+        EventKind.ACCEPTED,
+        State.ACCEPTED,
+        "accept",
+    ),
+    Action.DECLINE: Rule(
+        frozenset({State.PENDING}),
+        frozenset({Role.PROVIDER}),
+        EventKind.DECLINED,
+        None,
+        "decline",
+    ),
+    Action.CONTACT: Rule(
+        frozenset({State.ACCEPTED}),
+        frozenset({Role.PROVIDER}),
+        EventKind.CONTACTED,
+        State.CONTACTED,
+        "record first contact for",
+    ),
+    # "Could not contact" is an outcome too, so an accepted handover may close directly.
+    Action.CLOSE: Rule(
+        frozenset({State.ACCEPTED, State.CONTACTED}),
+        frozenset({Role.PROVIDER}),
+        EventKind.CLOSED,
+        State.CLOSED,
+        "record the outcome of",
+    ),
+    Action.WITHDRAW: Rule(
+        frozenset(OPEN_STATES),
+        frozenset({Role.ADVISER, Role.COORDINATOR}),
+        EventKind.WITHDRAWN,
+        State.WITHDRAWN,
+        "withdraw",
+    ),
+    Action.ROUTE_BY_HAND: Rule(
+        frozenset({State.UNMATCHED, State.PENDING}),
+        frozenset({Role.COORDINATOR}),
+        EventKind.ROUTED_BY_HAND,
+        State.PENDING,
+        "route",
+    ),
+}
+
+
+class NotPermitted(Exception):
+    """The actor holds none of the roles the action needs."""
+
+
+class WrongState(Exception):
+    """The handover is not in a state the action applies from."""
+
+
+def check(action: Action, state: State | str, roles: set[Role]) -> Rule:
+    rule = RULES[action]
+    if not roles & rule.who:
+        raise NotPermitted(action)
+    if State(state) not in rule.allowed_from:
+        raise WrongState(action)
+    return rule
+
+
+def who_may(action: Action) -> frozenset[Role]:
+    return RULES[action].who

@@ -1,0 +1,121 @@
+"""Which providers fit a handover, best first, and why. Pure: no database, no Slack."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+AGE_BANDS = ("16-17", "18-24", "25-29", "30-49", "50-64", "65+")
+
+_LETTERS = re.compile(r"^[A-Z]+")
+
+
+@dataclass(frozen=True)
+class ProviderFacts:
+    """What matching needs to know about a provider."""
+
+    id: str
+    name: str
+    services: tuple[str, ...]
+    areas: tuple[str, ...] | None = None
+    age_range: tuple[int, int] | None = None
+    active: bool = True
+    open_handovers: int = 0
+    last_routed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Need:
+    """What the adviser asked for, in the words matching understands."""
+
+    needs: tuple[str, ...]
+    district: str | None = None
+    age_band: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    provider: ProviderFacts
+    covered: tuple[str, ...]
+    reasons: tuple[str, ...] = field(default=())
+
+    def why(self, labels: Mapping[str, str]) -> str:
+        offers = ", ".join(labels.get(key, key) for key in self.covered)
+        return "; ".join((f"offers {offers}", *self.reasons))
+
+
+def band_range(band: str) -> tuple[int, int]:
+    if band.endswith("+"):
+        return int(band[:-1]), 150
+    low, high = band.split("-")
+    return int(low), int(high)
+
+
+def covers_area(areas: Iterable[str] | None, district: str | None) -> bool:
+    """A provider with no areas works anywhere; an area like ``NW`` covers ``NW1``."""
+    if areas is None or district is None:
+        return True
+    letters = _LETTERS.match(district)
+    for area in areas:
+        if area == district:
+            return True
+        if area.isalpha() and letters and letters.group(0) == area:
+            return True
+    return False
+
+
+def serves_age(age_range: tuple[int, int] | None, band: str | None) -> bool:
+    """Eligible when the provider's ages overlap the resident's band."""
+    if age_range is None or band is None:
+        return True
+    low, high = band_range(band)
+    return low <= age_range[1] and age_range[0] <= high
+
+
+def candidates(
+    need: Need, providers: Iterable[ProviderFacts], *, declined: Iterable[str] = ()
+) -> list[Candidate]:
+    """Providers that fit, ranked: most needs covered, least loaded, longest since routed to."""
+    declined = set(declined)
+    found: list[Candidate] = []
+    for provider in providers:
+        if not provider.active or provider.id in declined:
+            continue
+        covered = tuple(key for key in need.needs if key in provider.services)
+        if not covered:
+            continue
+        if not covers_area(provider.areas, need.district):
+            continue
+        if not serves_age(provider.age_range, need.age_band):
+            continue
+        found.append(Candidate(provider, covered, _reasons(provider, need)))
+    found.sort(key=_rank)
+    return found
+
+
+def _rank(candidate: Candidate) -> tuple:
+    provider = candidate.provider
+    never_routed = provider.last_routed_at is None
+    return (
+        -len(candidate.covered),
+        provider.open_handovers,
+        # Round robin: those never routed to first, then whoever waited longest.
+        not never_routed,
+        provider.last_routed_at or datetime.min,
+        provider.id,
+    )
+
+
+def _reasons(provider: ProviderFacts, need: Need) -> tuple[str, ...]:
+    reasons = []
+    if need.district:
+        reasons.append(f"covers {need.district}" if provider.areas else "works in any area")
+    if need.age_band and provider.age_range:
+        low, high = provider.age_range
+        ages = f"{low}+" if high >= 150 else f"{low}-{high}"
+        reasons.append(f"serves ages {ages}")
+    load = provider.open_handovers
+    reasons.append(f"{load} open handover{'s' if load != 1 else ''}")
+    return tuple(reasons)

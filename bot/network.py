@@ -1,0 +1,257 @@
+"""The network file: the directory's facts, in YAML a coordinator can read.
+
+Loading turns every mistake into one sentence naming the key and its line, so a
+coordinator who edits the file can fix it without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_AGES = re.compile(r"^\s*(\d{1,3})\s*(?:-\s*(\d{1,3})|\+)\s*$")
+_DISTRICT = re.compile(r"^[A-Z]{1,2}(\d[A-Z\d]?)?$")
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``30m``, ``4h``, ``2d`` -> timedelta (days are working days; see issue 5)."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 90s, 30m, 4h or 2d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def parse_ages(text: str) -> tuple[int, int]:
+    """``16-24`` or ``50+`` -> inclusive (low, high)."""
+    match = _AGES.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not an age range like 16-24 or 50+")
+    low = int(match.group(1))
+    high = int(match.group(2)) if match.group(2) else 150
+    if high < low:
+        raise ValueError(f"{text!r} ends before it starts")
+    return low, high
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkInfo(_Strict):
+    name: str
+    timezone: str = "Europe/London"
+    working_hours: str = "Mon-Fri 09:00-17:00"
+
+
+class ProviderEntry(_Strict):
+    id: str
+    name: str
+    channel: str
+    services: list[str] = Field(min_length=1)
+    areas: list[str] | None = None
+    ages: str | None = None
+    description: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _KEY.match(value):
+            raise ValueError("must be lower-case letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if not _CHANNEL.match(value):
+            raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD)")
+        return value
+
+    @field_validator("areas")
+    @classmethod
+    def _areas(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        cleaned = [str(area).replace(" ", "").upper() for area in value]
+        for area in cleaned:
+            if not _DISTRICT.match(area):
+                raise ValueError(f"{area!r} is not a postcode district (NW1) or area (NW)")
+        return cleaned
+
+    @field_validator("ages")
+    @classmethod
+    def _ages(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_ages(value)
+        return value
+
+    @property
+    def age_range(self) -> tuple[int, int] | None:
+        return parse_ages(self.ages) if self.ages else None
+
+
+class Coordinators(_Strict):
+    channel: str
+    users: list[str] = Field(default_factory=list)
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if not _CHANNEL.match(value):
+            raise ValueError(f"{value!r} is not a Slack channel id (like C0COORD1)")
+        return value
+
+    @field_validator("users")
+    @classmethod
+    def _users(cls, value: list[str]) -> list[str]:
+        for user in value:
+            if not _USER.match(user):
+                raise ValueError(f"{user!r} is not a Slack user id (like U0COORD1)")
+        return value
+
+
+class Reminders(_Strict):
+    accept_within: str = "1d"
+    escalate_after: str = "2d"
+    contact_within: str = "2d"
+    outcome_after: str = "14d"
+
+    @field_validator("*")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    def duration(self, name: str) -> timedelta:
+        return parse_duration(getattr(self, name))
+
+
+class Network(_Strict):
+    network: NetworkInfo
+    services: dict[str, str] = Field(min_length=1)
+    providers: list[ProviderEntry] = Field(min_length=1)
+    coordinators: Coordinators
+    reminders: Reminders = Reminders()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Network:
+        seen: set[str] = set()
+        for index, provider in enumerate(self.providers):
+            if provider.id in seen:
+                raise _PathError(
+                    ("providers", index, "id"), f"provider id {provider.id!r} is used twice"
+                )
+            seen.add(provider.id)
+            for position, service in enumerate(provider.services):
+                if service not in self.services:
+                    raise _PathError(
+                        ("providers", index, "services", position),
+                        f"service {service!r} of provider {provider.id!r} is not in `services`",
+                    )
+        return self
+
+    def provider(self, provider_id: str) -> ProviderEntry | None:
+        return next((p for p in self.providers if p.id == provider_id), None)
+
+    def service_label(self, key: str) -> str:
+        return self.services.get(key, key)
+
+    def is_coordinator(self, user_id: str) -> bool:
+        return user_id in self.coordinators.users
+
+
+class _PathError(ValueError):
+    """A consistency problem found after parsing, pointing at a place in the file."""
+
+    def __init__(self, path: tuple[Any, ...], message: str):
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def load_network(path: str | Path) -> Network:
+    """Read and check the network file; any problem is one ConfigError sentence."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"The network file {path} does not exist: copy network.example.yaml to {path} "
+            "or set NETWORK_FILE to your network file."
+        ) from None
+    return parse_network(text, source=str(path))
+
+
+def parse_network(text: str, *, source: str = "network file") -> Network:
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{source} is not valid YAML{where}: {problem}.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} must be a YAML mapping with network, services and providers.")
+    try:
+        return Network.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        context_error = (error.get("ctx") or {}).get("error")
+        if isinstance(context_error, _PathError):
+            location, message = context_error.path, context_error.message
+        else:
+            location = tuple(error["loc"])
+            message = _describe(error)
+        key = ".".join(str(part) for part in location) or "(top level)"
+        line = _line_of(root, location)
+        where = f" (line {line})" if line else ""
+        raise ConfigError(f"{source}: `{key}`{where} {message}.") from None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "extra_forbidden":
+        return "is not a key we know (check its spelling)"
+    if kind in ("dict_type", "model_type"):
+        return "must be a mapping of keys (is it empty or mis-indented?)"
+    if kind == "list_type":
+        return "must be a list"
+    message = error["msg"]
+    message = message.removeprefix("Value error, ")
+    return f"is wrong: {message}"
+
+
+def _line_of(node: Any, location: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest node along ``location`` that exists in the YAML."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in location:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    child = value_node
+                    line = key_node.start_mark.line + 1
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line

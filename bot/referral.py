@@ -1,0 +1,147 @@
+"""The referral an adviser fills in, checked before anything is stored or sent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from bot.errors import InvalidInput
+from bot.ids import Block
+from bot.matching import AGE_BANDS
+from bot.network import Network
+from storage.models import Urgency
+
+CONSENT_TEXT = (
+    "The resident agreed that their name, contact details and the details in this referral "
+    "may be shared with the receiving provider for this referral."
+)
+
+CONTEXT_LIMIT = 500
+_OUTWARD = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})?$")
+
+
+@dataclass(frozen=True)
+class ReferralForm:
+    """What the modal held, as typed (strings and lists, nothing trusted)."""
+
+    needs: list[str]
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    district: str = ""
+    age_band: str = ""
+    language: str = ""
+    access_needs: str = ""
+    urgency: str = Urgency.ROUTINE
+    context: str = ""
+    organisation: str = ""
+    consent: bool = False
+
+
+@dataclass(frozen=True)
+class Referral:
+    """A referral that passed every check, normalised."""
+
+    needs: tuple[str, ...]
+    name: str
+    phone: str | None
+    email: str | None
+    district: str | None
+    age_band: str | None
+    language: str | None
+    access_needs: str | None
+    urgency: Urgency
+    context: str
+    organisation: str
+
+
+def check_referral(form: ReferralForm, network: Network) -> Referral:
+    """Every problem at once, each under its own field, so the adviser fixes them in one go."""
+    errors: dict[str, str] = {}
+    needs = tuple(dict.fromkeys(need for need in form.needs if need))
+    unknown = [need for need in needs if need not in network.services]
+    if not needs:
+        errors[Block.NEEDS] = "Choose at least one need."
+    elif unknown:
+        errors[Block.NEEDS] = "Choose needs from the list (the network's services changed)."
+
+    name = " ".join(form.name.split())
+    if not name:
+        errors[Block.NAME] = "Enter the resident's name, so the provider can find them."
+
+    phone = _phone(form.phone, errors)
+    email = _email(form.email, errors)
+    if not phone and not email and Block.PHONE not in errors and Block.EMAIL not in errors:
+        errors[Block.PHONE] = "Give a phone number or an e-mail address (at least one)."
+
+    district = _district(form.district, errors)
+    if form.age_band and form.age_band not in AGE_BANDS:
+        errors[Block.AGE_BAND] = "Choose an age band from the list."
+    try:
+        urgency = Urgency(form.urgency or Urgency.ROUTINE)
+    except ValueError:
+        errors[Block.URGENCY] = "Choose how urgent this is."
+        urgency = Urgency.ROUTINE
+    context = form.context.strip()
+    if len(context) > CONTEXT_LIMIT:
+        errors[Block.CONTEXT] = f"Keep the context under {CONTEXT_LIMIT} characters."
+    if not form.consent:
+        errors[Block.CONSENT] = (
+            "The resident's consent is needed before anything is shared. "
+            "Ask them, then tick the box."
+        )
+    if errors:
+        raise InvalidInput(errors)
+    return Referral(
+        needs=needs,
+        name=name,
+        phone=phone,
+        email=email,
+        district=district,
+        age_band=form.age_band or None,
+        language=form.language.strip() or None,
+        access_needs=form.access_needs.strip() or None,
+        urgency=urgency,
+        context=context,
+        organisation=" ".join(form.organisation.split()),
+    )
+
+
+def _phone(text: str, errors: dict[str, str]) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number) or number.country_code != 44:
+        errors[Block.PHONE] = "That is not a UK phone number (for example 07911 123456)."
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def _email(text: str, errors: dict[str, str]) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        errors[Block.EMAIL] = "That is not an e-mail address (for example name@example.org)."
+        return None
+
+
+def _district(text: str, errors: dict[str, str]) -> str | None:
+    """Keep only the postcode district: a full postcode is more than the provider needs."""
+    compact = text.replace(" ", "").upper()
+    if not compact:
+        return None
+    match = _OUTWARD.match(compact)
+    if not match:
+        errors[Block.DISTRICT] = "Enter a postcode district such as NW1 (or leave it empty)."
+        return None
+    return match.group(1)

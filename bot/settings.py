@@ -1,0 +1,69 @@
+"""Settings from the environment (and a ``.env`` file), checked before anything starts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+class Mode(StrEnum):
+    SOCKET = "socket"
+    HTTP = "http"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+    database_url: str = "sqlite:///handover.db"
+    network_file: str = "network.yaml"
+
+    def require(self, mode: Mode) -> None:
+        """Raise one sentence naming what is missing or malformed for this way of running."""
+        needed = {"SLACK_BOT_TOKEN": (self.slack_bot_token, "xoxb-")}
+        if mode is Mode.SOCKET:
+            needed["SLACK_APP_TOKEN"] = (self.slack_app_token, "xapp-")
+        else:
+            needed["SLACK_SIGNING_SECRET"] = (self.slack_signing_secret, "")
+        missing = [name for name, (value, _) in needed.items() if not _present(value)]
+        if missing:
+            how = "Socket Mode" if mode is Mode.SOCKET else "HTTP mode"
+            raise ConfigError(
+                f"Set {' and '.join(missing)} (in the environment or .env) to run in {how}; "
+                ".env.example says where each comes from."
+            )
+        for name, (value, prefix) in needed.items():
+            if prefix and not value.get_secret_value().startswith(prefix):
+                raise ConfigError(
+                    f"{name} should start with {prefix}: check you copied the right token."
+                )
+        if self.slack_api_url and not self.slack_api_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "SLACK_API_URL must be an http(s) URL such as https://slack.com/api/."
+            )
+
+    @property
+    def api_url(self) -> str | None:
+        if not self.slack_api_url:
+            return None
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+
+def _present(value: SecretStr | None) -> bool:
+    return value is not None and bool(value.get_secret_value().strip())
+
+
+def load_settings(**overrides) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "a setting"
+        raise ConfigError(f"{name} is not valid: {error['msg']}.") from None
