@@ -1,0 +1,92 @@
+"""Run the warm handover bot.
+
+python app.py                      # Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN)
+python app.py --http --port 3000   # HTTP mode (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from dotenv import load_dotenv
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Warm handover bot for Slack.")
+    parser.add_argument("--http", action="store_true", help="serve Slack's requests over HTTP")
+    parser.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on")
+    parser.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    return parser.parse_args(argv)
+
+
+def build(mode):
+    """Everything checked and ready, or a ConfigError saying what to fix."""
+    from slack_bolt.error import BoltError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.app import create_app, make_client
+    from bot.errors import ConfigError
+    from bot.network import load_network
+    from bot.settings import Mode, load_settings
+    from storage.db import make_engine, upgrade
+
+    settings = load_settings()
+    settings.require(mode)
+    network = load_network(settings.network_file)
+    try:
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigError(
+            f"Cannot use the database at DATABASE_URL ({reason}): check the URL and that the "
+            "server is running."
+        ) from None
+    client = make_client(settings.slack_bot_token.get_secret_value(), settings.api_url)
+    secret = settings.slack_signing_secret
+    try:
+        app = create_app(
+            network=network,
+            engine=engine,
+            client=client,
+            signing_secret=secret.get_secret_value() if mode is Mode.HTTP else None,
+        )
+    except BoltError as exc:
+        raise ConfigError(
+            f"Slack did not accept SLACK_BOT_TOKEN ({exc}): copy the Bot User OAuth Token "
+            "from your app's OAuth & Permissions page."
+        ) from None
+    return settings, app, engine
+
+
+def main(argv: list[str] | None = None) -> int:
+    load_dotenv()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = parse_args(argv)
+
+    from bot.errors import ConfigError
+    from bot.settings import Mode
+
+    mode = Mode.HTTP if args.http else Mode.SOCKET
+    try:
+        settings, app, engine = build(mode)
+    except ConfigError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+    if mode is Mode.HTTP:
+        from bot.web import serve
+
+        serve(app, engine, host=args.host, port=args.port)
+    else:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

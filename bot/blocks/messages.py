@@ -1,0 +1,321 @@
+"""Messages: the provider's card, its thread lines, DMs, the coordinators' unmatched card."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    OptionGroup,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.blocks import Message, render
+from bot.blocks.modals import resident_blocks
+from bot.handovers import Change
+from bot.ids import Act, Block
+from bot.network import Network
+from bot.payloads import CardRef
+from bot.text import DECLINE_REASONS, OUTCOMES, STATES, URGENCIES, clip, day, escape, label
+from storage.models import EventKind, Handover, Provider, Resident, State
+
+_URGENCY_ICON = {"routine": "", "soon": ":large_orange_circle: ", "urgent": ":red_circle: "}
+
+
+def _needs(handover: Handover, network: Network) -> str:
+    return ", ".join(network.service_label(need) for need in handover.needs)
+
+
+def _referrer(handover: Handover) -> str:
+    org = f" ({escape(handover.adviser_org)})" if handover.adviser_org else ""
+    return f"<@{handover.adviser_id}>{org}"
+
+
+def card_status(handover: Handover, card_provider: str | None, provider: Provider | None) -> str:
+    """One line saying where the handover stands, from this card's point of view."""
+    if handover.state == State.WITHDRAWN:
+        return ":no_entry_sign: Withdrawn by the adviser. Nothing more to do."
+    if card_provider is not None and handover.provider_id != card_provider:
+        where = f"*{escape(provider.name)}*" if provider else "the coordinators"
+        return f":arrow_right: Declined here; this handover has moved on to {where}."
+    match handover.state:
+        case State.PENDING:
+            return ":hourglass_flowing_sand: Waiting for someone here to accept."
+        case State.ACCEPTED:
+            return (
+                f":white_check_mark: Accepted by <@{handover.worker_id}>; first contact by "
+                f"*{day(handover.promised_contact_by)}*."
+            )
+        case State.CONTACTED:
+            return (
+                f":telephone_receiver: First contact made by <@{handover.worker_id}>. "
+                "Record the outcome when you know it."
+            )
+        case State.CLOSED:
+            return f":checkered_flag: Closed: *{label(OUTCOMES, handover.outcome)}*."
+        case _:
+            return f"{label(STATES, handover.state)}."
+
+
+def _buttons(handover: Handover, card_provider: str) -> list[ButtonElement]:
+    value = CardRef(h=handover.id, p=card_provider).dump()
+    if handover.provider_id != card_provider:
+        return []
+    match handover.state:
+        case State.PENDING:
+            return [
+                ButtonElement(text="Accept", action_id=Act.ACCEPT, value=value, style="primary"),
+                ButtonElement(text="Decline", action_id=Act.DECLINE, value=value),
+            ]
+        case State.ACCEPTED:
+            return [
+                ButtonElement(
+                    text="Made contact", action_id=Act.CONTACT, value=value, style="primary"
+                ),
+                ButtonElement(text="Record outcome", action_id=Act.OUTCOME, value=value),
+            ]
+        case State.CONTACTED:
+            return [
+                ButtonElement(
+                    text="Record outcome", action_id=Act.OUTCOME, value=value, style="primary"
+                )
+            ]
+    return []
+
+
+def provider_card(
+    handover: Handover, *, card_provider: str, provider: Provider | None, network: Network
+) -> Message:
+    """The card in the provider's channel: the minimum about the resident, never who they are."""
+    needs = _needs(handover, network)
+    urgency = label(URGENCIES, handover.urgency)
+    blocks = [
+        HeaderBlock(text=clip(f"{handover.ref} · {needs}", 150)),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*Needs*\n{escape(needs)}"),
+                MarkdownTextObject(text=f"*Area*\n{handover.postcode_district or 'Not given'}"),
+                MarkdownTextObject(
+                    text=f"*Urgency*\n{_URGENCY_ICON.get(handover.urgency, '')}{urgency}"
+                ),
+                MarkdownTextObject(text=f"*Referred by*\n{_referrer(handover)}"),
+            ]
+        ),
+    ]
+    if handover.context:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=f"*Context*\n{escape(handover.context)}"))
+        )
+    if handover.match_reason and handover.provider_id == card_provider:
+        why = "Routed by hand by a coordinator" if handover.routed_by_hand else "Why you"
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"*{why}:* {escape(handover.match_reason)}")]
+            )
+        )
+    blocks.append(
+        SectionBlock(text=MarkdownTextObject(text=card_status(handover, card_provider, provider)))
+    )
+    buttons = _buttons(handover, card_provider)
+    if buttons:
+        blocks.append(ActionsBlock(block_id=Block.CARD_ACTIONS, elements=buttons))
+    text = f"Handover {handover.ref}: {needs} ({urgency}). {label(STATES, handover.state)}."
+    return Message(text, render(blocks))
+
+
+def thread_line(change: Change, network: Network) -> Message:
+    """The line an event adds to the card's thread: the channel keeps the history."""
+    handover = change.handover
+    actor = f"<@{change.actor_id}>" if change.actor_id else "The bot"
+    match change.kind:
+        case EventKind.ACCEPTED:
+            text = (
+                f":white_check_mark: {actor} accepted {handover.ref}; first contact by "
+                f"{day(handover.promised_contact_by)}."
+            )
+        case EventKind.DECLINED:
+            text = f":leftwards_arrow_with_hook: {actor} declined: {_decline_reason(change)}."
+            text += " " + _onward(change)
+        case EventKind.CONTACTED:
+            text = f":telephone_receiver: {actor} made first contact with the resident."
+        case EventKind.CLOSED:
+            text = f":checkered_flag: {actor} closed it: {_outcome(change)}."
+        case EventKind.WITHDRAWN:
+            text = f":no_entry_sign: {actor} withdrew {handover.ref}."
+        case EventKind.ROUTED_BY_HAND:
+            text = f":compass: {actor} routed {handover.ref} here by hand."
+        case _:
+            text = f"{handover.ref}: {change.kind}."
+    return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
+
+
+def _decline_reason(change: Change) -> str:
+    reason = label(DECLINE_REASONS, change.reason).lower()
+    return f"{reason} ({escape(change.note)})" if change.note else reason
+
+
+def _outcome(change: Change) -> str:
+    outcome = label(OUTCOMES, change.reason).lower()
+    return f"{outcome} ({escape(change.note)})" if change.note else outcome
+
+
+def _onward(change: Change) -> str:
+    if change.routed == EventKind.ROUTED and change.provider:
+        return f"It has gone on to {escape(change.provider.name)}."
+    return "No other provider fits, so it is now with the coordinators."
+
+
+def adviser_update(change: Change, network: Network) -> Message:
+    """The DM telling the adviser what just happened to their referral."""
+    handover = change.handover
+    ref = handover.ref
+    provider = escape(change.provider.name) if change.provider else "the provider"
+    match change.kind:
+        case EventKind.CREATED if change.routed == EventKind.ROUTED:
+            text = (
+                f":outbox_tray: {ref} sent to *{provider}*. Why them: "
+                f"{escape(handover.match_reason)}. You'll hear here when they pick it up."
+            )
+        case EventKind.CREATED:
+            text = (
+                f":outbox_tray: {ref} is raised, but no provider in the network matches it. "
+                "The coordinators have it now and will route it by hand."
+            )
+        case EventKind.ACCEPTED:
+            text = (
+                f":white_check_mark: {ref} accepted by <@{handover.worker_id}> at *{provider}*. "
+                f"First contact promised by *{day(handover.promised_contact_by)}*."
+            )
+        case EventKind.DECLINED:
+            previous = escape(change.previous.name) if change.previous else "A provider"
+            text = (
+                f":leftwards_arrow_with_hook: *{previous}* declined {ref}: "
+                f"{_decline_reason(change)}. {_onward(change)}"
+            )
+        case EventKind.CONTACTED:
+            text = (
+                f":telephone_receiver: <@{handover.worker_id}> at *{provider}* has made first "
+                f"contact for {ref}. The warm handover is done."
+            )
+        case EventKind.CLOSED:
+            text = f":checkered_flag: {ref} is closed by *{provider}*: {_outcome(change)}."
+        case EventKind.WITHDRAWN:
+            text = f":no_entry_sign: {ref} is withdrawn. The provider has been told."
+        case EventKind.ROUTED_BY_HAND:
+            text = f":compass: A coordinator routed {ref} to *{provider}*."
+        case _:
+            text = f"{ref}: {change.kind}."
+    return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
+
+
+def adviser_receipt(handover: Handover, provider: Provider | None, network: Network) -> Message:
+    """The adviser's first DM about a handover; it keeps a Withdraw button while open."""
+    needs = _needs(handover, network)
+    where = escape(provider.name) if provider else "the coordinators"
+    blocks = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{handover.ref}* · {escape(needs)}\nNow: {label(STATES, handover.state)}"
+                f" ({where})."
+            )
+        )
+    ]
+    if handover.is_open:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Withdraw",
+                        action_id=Act.WITHDRAW,
+                        value=CardRef(h=handover.id).dump(),
+                        style="danger",
+                        confirm=ConfirmObject(
+                            title="Withdraw this handover?",
+                            text="The provider is told and stops work on it.",
+                            confirm="Withdraw",
+                            deny="Keep it",
+                        ),
+                    )
+                ]
+            )
+        )
+    text = f"Your handover {handover.ref} ({needs}): {label(STATES, handover.state)}."
+    return Message(text, render(blocks))
+
+
+def worker_details(handover: Handover, resident: Resident | None, network: Network) -> Message:
+    tz = network.network.timezone
+    blocks = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{handover.ref}*: the resident you accepted. First contact by "
+                f"*{day(handover.promised_contact_by)}*."
+            )
+        ),
+        *resident_blocks(handover, resident, tz),
+    ]
+    return Message(f"{handover.ref}: the resident's details (private to you).", render(blocks))
+
+
+def unmatched_card(
+    handover: Handover,
+    *,
+    providers: list[Provider],
+    network: Network,
+    routed_to: Provider | None = None,
+    note: str = "",
+) -> Message:
+    """The coordinators' card for a handover no provider could take, with "Route to…"."""
+    needs = _needs(handover, network)
+    blocks = [
+        HeaderBlock(text=clip(f"{handover.ref} · unmatched · {needs}", 150)),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*Needs*\n{escape(needs)}"),
+                MarkdownTextObject(text=f"*Area*\n{handover.postcode_district or 'Not given'}"),
+                MarkdownTextObject(text=f"*Age band*\n{handover.age_band or 'Not given'}"),
+                MarkdownTextObject(text=f"*Referred by*\n{_referrer(handover)}"),
+            ]
+        ),
+    ]
+    if handover.context:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=f"*Context*\n{escape(handover.context)}"))
+        )
+    if note:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    if routed_to is not None or handover.state != State.UNMATCHED:
+        where = escape(routed_to.name) if routed_to else label(STATES, handover.state).lower()
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f":compass: Now with *{where}*.")))
+    else:
+        blocks.append(
+            SectionBlock(
+                block_id=Block.CARD_ACTIONS,
+                text=MarkdownTextObject(text="No provider matched. Route it by hand:"),
+                accessory=route_select(handover, providers),
+            )
+        )
+    return Message(f"{handover.ref} needs routing by hand: {needs}.", render(blocks))
+
+
+def route_select(handover: Handover, providers: list[Provider]) -> StaticSelectElement:
+    """Every active provider, those that offer a need first (Slack allows 100 options a group)."""
+    fit = [p for p in providers if set(p.services) & set(handover.needs)]
+    rest = [p for p in providers if p not in fit]
+    groups = []
+    for title, members in (("Offer a need", fit), ("Other providers", rest)):
+        if members:
+            options = [
+                Option(value=CardRef(h=handover.id, p=p.id).dump(), text=clip(p.name, 75))
+                for p in members[:100]
+            ]
+            groups.append(OptionGroup(label=title, options=options))
+    return StaticSelectElement(
+        action_id=Act.ROUTE, placeholder=PlainTextObject(text="Route to…"), option_groups=groups
+    )

@@ -1,0 +1,303 @@
+"""Modals: the referral form, accept, decline, record outcome, and their answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.ids import Act, Block, Callback
+from bot.matching import AGE_BANDS
+from bot.network import Network
+from bot.payloads import ModalMeta
+from bot.referral import CONSENT_TEXT, CONTEXT_LIMIT
+from bot.text import DECLINE_REASONS, OUTCOMES, URGENCIES, clip, day, escape, when
+from storage.models import Handover, Resident
+
+
+def _input(block: Block, label: str, element, *, optional=False, hint: str | None = None):
+    return InputBlock(
+        block_id=block,
+        label=PlainTextObject(text=label),
+        element=element,
+        optional=optional,
+        hint=PlainTextObject(text=hint) if hint else None,
+    )
+
+
+def _text(placeholder: str | None = None, *, multiline=False, max_length=None, initial=None):
+    return PlainTextInputElement(
+        action_id=Act.INPUT,
+        placeholder=placeholder,
+        multiline=multiline,
+        max_length=max_length,
+        initial_value=initial or None,
+    )
+
+
+def _options(pairs: Iterable[tuple[str, str]]) -> list[Option]:
+    return [Option(value=value, text=clip(text, 75)) for value, text in pairs]
+
+
+def referral_modal(network: Network, *, organisation: str = "") -> dict[str, Any]:
+    services = _options(network.services.items())[:100]
+    urgencies = _options(URGENCIES.items())
+    blocks = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"Refer a resident to the right provider in *{escape(network.network.name)}*. "
+                "The provider's channel sees the needs, area, urgency and context; "
+                "the name and contact details go only to the worker who accepts."
+            )
+        ),
+        _input(
+            Block.NEEDS,
+            "What does the resident need?",
+            StaticMultiSelectElement(
+                action_id=Act.INPUT, placeholder="Choose one or more", options=services
+            ),
+        ),
+        _input(Block.NAME, "Resident's name", _text(max_length=200)),
+        _input(
+            Block.PHONE,
+            "Phone",
+            _text("07911 123456", max_length=32),
+            optional=True,
+            hint="A UK number. Give a phone number or an e-mail address, or both.",
+        ),
+        _input(Block.EMAIL, "E-mail", _text("name@example.org", max_length=254), optional=True),
+        _input(
+            Block.DISTRICT,
+            "Postcode district",
+            _text("NW1", max_length=10),
+            optional=True,
+            hint="Just the first half of the postcode: it decides which providers cover them.",
+        ),
+        _input(
+            Block.AGE_BAND,
+            "Age band",
+            StaticSelectElement(
+                action_id=Act.INPUT,
+                placeholder="Choose",
+                options=_options((band, band) for band in AGE_BANDS),
+            ),
+            optional=True,
+        ),
+        _input(
+            Block.LANGUAGE,
+            "Preferred language",
+            _text("e.g. English, Bengali, Somali", max_length=64),
+            optional=True,
+        ),
+        _input(
+            Block.ACCESS_NEEDS,
+            "Access needs",
+            _text(multiline=True, max_length=600),
+            optional=True,
+            hint="Only what the provider needs to meet the resident well. "
+            "Shared only with the worker who accepts.",
+        ),
+        _input(
+            Block.URGENCY,
+            "Urgency",
+            RadioButtonsElement(
+                action_id=Act.INPUT, options=urgencies, initial_option=urgencies[0]
+            ),
+        ),
+        _input(
+            Block.CONTEXT,
+            "Short context for the provider",
+            _text(multiline=True, max_length=CONTEXT_LIMIT),
+            optional=True,
+            hint="The provider's whole channel sees this: no names, addresses, dates of birth "
+            "or health details here.",
+        ),
+        _input(
+            Block.ORGANISATION,
+            "Your organisation",
+            _text("e.g. Kentish Town Job Club", max_length=120, initial=organisation),
+            optional=True,
+        ),
+        _input(
+            Block.CONSENT,
+            "Consent",
+            CheckboxesElement(
+                action_id=Act.INPUT,
+                options=[Option(value="yes", text="The resident has agreed to this referral")],
+            ),
+            hint=CONSENT_TEXT,
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=Callback.NEW_HANDOVER,
+        title=PlainTextObject(text="New handover"),
+        submit=PlainTextObject(text="Send"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def accept_modal(handover: Handover, *, provider_id: str, default_date: date) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=Callback.ACCEPT,
+        private_metadata=ModalMeta(h=handover.id, p=provider_id).dump(),
+        title=PlainTextObject(text=f"Accept {handover.ref}"),
+        submit=PlainTextObject(text="Accept"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="You become the named worker for this resident. Their name and contact "
+                    "details are shown to you next, and only to you."
+                )
+            ),
+            _input(
+                Block.CONTACT_BY,
+                "First contact by",
+                DatePickerElement(action_id=Act.INPUT, initial_date=default_date.isoformat()),
+                hint="The adviser is told this date; the bot reminds you if it passes.",
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def decline_modal(handover: Handover, *, provider_id: str) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=Callback.DECLINE,
+        private_metadata=ModalMeta(h=handover.id, p=provider_id).dump(),
+        title=PlainTextObject(text=f"Decline {handover.ref}"),
+        submit=PlainTextObject(text="Decline"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="The handover goes straight on to the next provider that fits, and the "
+                    "adviser is told your reason."
+                )
+            ),
+            _input(
+                Block.REASON,
+                "Reason",
+                RadioButtonsElement(action_id=Act.INPUT, options=_options(DECLINE_REASONS.items())),
+            ),
+            _input(
+                Block.REASON_NOTE,
+                "Anything the adviser should know",
+                _text(multiline=True, max_length=500),
+                optional=True,
+                hint="Required for 'Other'. No personal details.",
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def outcome_modal(handover: Handover, *, provider_id: str) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=Callback.OUTCOME,
+        private_metadata=ModalMeta(h=handover.id, p=provider_id).dump(),
+        title=PlainTextObject(text=f"Outcome {handover.ref}"),
+        submit=PlainTextObject(text="Record"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            _input(
+                Block.OUTCOME,
+                "What happened?",
+                RadioButtonsElement(action_id=Act.INPUT, options=_options(OUTCOMES.items())),
+            ),
+            _input(
+                Block.OUTCOME_NOTE,
+                "Note",
+                _text(multiline=True, max_length=500),
+                optional=True,
+                hint="Required for 'Other'. No personal details.",
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only tells (the answer to a submission)."""
+    view = View(
+        type="modal",
+        callback_id=Callback.DONE,
+        title=PlainTextObject(text=clip(title, 24)),
+        close=PlainTextObject(text="Close"),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    )
+    return view.to_dict()
+
+
+def resident_blocks(handover: Handover, resident: Resident | None, timezone: str) -> list:
+    """The resident's details, for the accepting worker's eyes only."""
+    if resident is None or resident.erased_at is not None:
+        return [SectionBlock(text=MarkdownTextObject(text="_The resident's details were erased._"))]
+    fields = [
+        MarkdownTextObject(text=f"*Name*\n{escape(resident.name)}"),
+        MarkdownTextObject(text=f"*Phone*\n{escape(resident.phone) or '—'}"),
+        MarkdownTextObject(text=f"*E-mail*\n{escape(resident.email) or '—'}"),
+        MarkdownTextObject(text=f"*Language*\n{escape(handover.language) or '—'}"),
+    ]
+    blocks = [SectionBlock(fields=fields)]
+    if resident.access_needs:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*Access needs*\n{escape(resident.access_needs)}")
+            )
+        )
+    blocks += [
+        DividerBlock(),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"*Consent* recorded by <@{handover.adviser_id}> on "
+                    f"{when(handover.consent_at, timezone)}: {escape(handover.consent_text)}"
+                )
+            ]
+        ),
+    ]
+    return blocks
+
+
+def accepted_modal(handover: Handover, resident: Resident | None, timezone: str) -> dict:
+    view = View(
+        type="modal",
+        callback_id=Callback.DONE,
+        title=PlainTextObject(text=f"{handover.ref} accepted"),
+        close=PlainTextObject(text="Done"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"You are the named worker. First contact by "
+                    f"*{day(handover.promised_contact_by)}*. These details are also in your DM "
+                    "with the bot."
+                )
+            ),
+            *resident_blocks(handover, resident, timezone),
+        ],
+    )
+    return view.to_dict()

@@ -1,0 +1,151 @@
+"""Private replies to /handover: help, status, mine, providers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.blocks import Message, render
+from bot.handovers import Status
+from bot.ids import COMMAND
+from bot.network import Network
+from bot.text import DECLINE_REASONS, OUTCOMES, STATES, clip, day, escape, label, when
+from storage.models import EventKind, Handover, HandoverEvent, Provider
+
+HELP = (
+    f"*{COMMAND}* refers a resident to the provider that fits them.\n"
+    f"• `{COMMAND}`: open the referral form\n"
+    f"• `{COMMAND} status HO-0042`: where a handover is, and its history\n"
+    f"• `{COMMAND} mine`: your open handovers\n"
+    f"• `{COMMAND} providers [need]`: who offers what\n"
+    f"• `{COMMAND} help`: this message"
+)
+
+_EVENT_WORDS = {
+    EventKind.CREATED: "raised",
+    EventKind.ROUTED: "sent to {provider}",
+    EventKind.UNMATCHED: "no provider matched: passed to the coordinators",
+    EventKind.ACCEPTED: "accepted at {provider}",
+    EventKind.DECLINED: "declined by {provider}",
+    EventKind.ROUTED_BY_HAND: "routed by hand to {provider}",
+    EventKind.CONTACTED: "first contact made",
+    EventKind.CLOSED: "closed",
+    EventKind.WITHDRAWN: "withdrawn",
+}
+
+HISTORY_LIMIT = 30
+
+
+def help_message(prefix: str = "") -> Message:
+    text = f"{prefix}\n\n{HELP}" if prefix else HELP
+    return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
+
+
+def event_line(event: HandoverEvent, providers: dict[str, Provider], timezone: str) -> str:
+    provider = providers.get(event.provider_id or "")
+    name = escape(provider.name) if provider else "a provider"
+    words = _EVENT_WORDS.get(event.kind, event.kind).format(provider=name)
+    if event.kind == EventKind.DECLINED and event.reason:
+        words += f": {label(DECLINE_REASONS, event.reason).lower()}"
+    if event.kind == EventKind.CLOSED and event.reason:
+        words += f": {label(OUTCOMES, event.reason).lower()}"
+    if event.note and event.kind in (EventKind.DECLINED, EventKind.CLOSED):
+        words += f" ({escape(event.note)})"
+    who = f" by <@{event.actor_id}>" if event.actor_id and event.kind != EventKind.DECLINED else ""
+    return f"• {when(event.at, timezone)}: {words}{who}"
+
+
+def status_message(status: Status, network: Network) -> Message:
+    handover = status.handover
+    tz = network.network.timezone
+    needs = ", ".join(network.service_label(n) for n in handover.needs)
+    where = escape(status.provider.name) if status.provider else "—"
+    fields = [
+        MarkdownTextObject(text=f"*State*\n{label(STATES, handover.state)}"),
+        MarkdownTextObject(text=f"*Provider*\n{where}"),
+        MarkdownTextObject(text=f"*Needs*\n{escape(needs)}"),
+        MarkdownTextObject(text=f"*Adviser*\n<@{handover.adviser_id}>"),
+    ]
+    if handover.worker_id:
+        fields.append(MarkdownTextObject(text=f"*Named worker*\n<@{handover.worker_id}>"))
+        fields.append(
+            MarkdownTextObject(text=f"*First contact by*\n{day(handover.promised_contact_by)}")
+        )
+    if handover.outcome:
+        fields.append(MarkdownTextObject(text=f"*Outcome*\n{label(OUTCOMES, handover.outcome)}"))
+    events = list(status.events)
+    shown = events[-HISTORY_LIMIT:]
+    history = "\n".join(event_line(e, status.providers, tz) for e in shown)
+    if len(events) > len(shown):
+        history = f"_…{len(events) - len(shown)} earlier events_\n" + history
+    blocks = [
+        HeaderBlock(text=clip(f"{handover.ref} · {needs}", 150)),
+        SectionBlock(fields=fields),
+        DividerBlock(),
+        SectionBlock(text=MarkdownTextObject(text=clip(f"*History*\n{history}", 3000))),
+    ]
+    text = f"{handover.ref}: {label(STATES, handover.state)} ({where})."
+    return Message(text, render(blocks))
+
+
+def handover_line(handover: Handover, provider: Provider | None, network: Network) -> str:
+    needs = ", ".join(network.service_label(n) for n in handover.needs)
+    where = f" at {escape(provider.name)}" if provider else ""
+    return f"*{handover.ref}* · {escape(needs)} · {label(STATES, handover.state)}{where}"
+
+
+def mine_message(rows: Sequence[tuple[Handover, Provider | None]], network: Network) -> Message:
+    if not rows:
+        text = f"You have no open handovers. `{COMMAND}` raises one."
+        return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
+    lines = "\n".join(handover_line(h, p, network) for h, p in rows)
+    text = f"Your open handovers ({len(rows)}):\n{lines}"
+    blocks = [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))]
+    if len(rows) >= 50:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text="Showing the 50 most recent.")])
+        )
+    return Message(clip(text, 3000), render(blocks))
+
+
+def providers_message(providers: Sequence[Provider], network: Network, need: str | None) -> Message:
+    if need and need not in network.services:
+        keys = ", ".join(f"`{key}`" for key in network.services)
+        text = f"There is no need called `{escape(need)}`. Needs are: {keys}."
+        return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
+    chosen = [p for p in providers if need is None or need in p.services]
+    title = f"Providers offering {network.service_label(need)}" if need else "Providers"
+    if not chosen:
+        text = f"{title}: none. Tell the coordinators: this is a gap in provision."
+        return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
+    lines = []
+    for provider in chosen:
+        services = ", ".join(network.service_label(s) for s in provider.services)
+        areas = ", ".join(provider.areas) if provider.areas else "any area"
+        ages = ""
+        if provider.age_min is not None:
+            high = provider.age_max
+            ages = (
+                f" · ages {provider.age_min}+"
+                if high >= 150
+                else f" · ages {provider.age_min}-{high}"
+            )
+        lines.append(f"*{escape(provider.name)}*: {escape(services)} · {areas}{ages}")
+    blocks = [HeaderBlock(text=clip(title, 150))]
+    # A section holds 3,000 characters: pack lines into as few sections as fit.
+    chunk = ""
+    for line in lines:
+        if len(chunk) + len(line) + 1 > 2900:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+    return Message(f"{title}: {len(chosen)}.", render(blocks[:50]))

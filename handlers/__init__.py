@@ -1,0 +1,10 @@
+"""Slack listeners only: each parses Slack's payload, calls one function of ``bot``, answers."""
+
+from slack_bolt import App
+
+
+def register_all(app: App) -> None:
+    from handlers import actions, commands, errors, events, views
+
+    for module in (errors, commands, actions, views, events):
+        module.register(app)

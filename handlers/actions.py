@@ -1,0 +1,96 @@
+"""Buttons and selects: on provider cards, in DMs, in App Home, in the coordinators' channel.
+
+Each acknowledges at once (``acknowledged``), then does its work.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.app import Bot
+from bot.blocks.modals import accept_modal, decline_modal, outcome_modal
+from bot.ids import Act
+from bot.lifecycle import Action
+from bot.payloads import CardRef
+from handlers.commands import open_referral
+from handlers.errors import acknowledged
+from handlers.events import publish_home
+
+
+def _ref(action: dict) -> CardRef:
+    raw = action.get("value") or (action.get("selected_option") or {}).get("value")
+    return CardRef.load(raw)
+
+
+@acknowledged
+def accept(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    ref = _ref(action)
+    handover = bot.handovers.precheck(
+        Action.ACCEPT, ref.h, card_provider=ref.p, actor_id=body["user"]["id"]
+    )
+    default = bot.handovers.default_contact_by()
+    view = accept_modal(handover, provider_id=ref.p, default_date=default)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@acknowledged
+def decline(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    ref = _ref(action)
+    handover = bot.handovers.precheck(
+        Action.DECLINE, ref.h, card_provider=ref.p, actor_id=body["user"]["id"]
+    )
+    client.views_open(
+        trigger_id=body["trigger_id"], view=decline_modal(handover, provider_id=ref.p)
+    )
+
+
+@acknowledged
+def record_outcome(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    ref = _ref(action)
+    handover = bot.handovers.precheck(
+        Action.CLOSE, ref.h, card_provider=ref.p, actor_id=body["user"]["id"]
+    )
+    client.views_open(
+        trigger_id=body["trigger_id"], view=outcome_modal(handover, provider_id=ref.p)
+    )
+
+
+@acknowledged
+def made_contact(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    ref = _ref(action)
+    change = bot.handovers.make_contact(ref.h, card_provider=ref.p, actor_id=body["user"]["id"])
+    bot.notifier.publish(change)
+
+
+@acknowledged
+def withdraw(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    user_id = body["user"]["id"]
+    change = bot.handovers.withdraw(_ref(action).h, actor_id=user_id)
+    bot.notifier.publish(change)
+    if (body.get("view") or {}).get("type") == "home":
+        publish_home(bot, client, user_id)
+
+
+@acknowledged
+def route_by_hand(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    ref = _ref(action)
+    change = bot.handovers.route_by_hand(
+        ref.h, provider_id=ref.p or "", actor_id=body["user"]["id"]
+    )
+    bot.notifier.publish(change)
+
+
+@acknowledged
+def new_from_home(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    open_referral(bot, client, body["trigger_id"], body["user"]["id"])
+
+
+def register(app: App) -> None:
+    app.action(Act.ACCEPT)(accept)
+    app.action(Act.DECLINE)(decline)
+    app.action(Act.OUTCOME)(record_outcome)
+    app.action(Act.CONTACT)(made_contact)
+    app.action(Act.WITHDRAW)(withdraw)
+    app.action(Act.ROUTE)(route_by_hand)
+    app.action(Act.OPEN_NEW)(new_from_home)

@@ -1,0 +1,76 @@
+"""``/handover`` and its sub-commands."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.app import Bot
+from bot.blocks.modals import referral_modal
+from bot.blocks.replies import help_message, mine_message, providers_message, status_message
+from bot.errors import DomainError
+from bot.ids import COMMAND
+from handlers.errors import after_ack
+
+_REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def parse_ref(text: str) -> int:
+    match = _REF.match(text.strip())
+    if not match:
+        raise DomainError(f"`{text.strip()[:40]}` is not a handover reference like HO-0042.")
+    return int(match.group(1))
+
+
+def open_referral(bot: Bot, client: WebClient, trigger_id: str, user_id: str) -> None:
+    organisation = bot.handovers.last_organisation(user_id)
+    client.views_open(
+        trigger_id=trigger_id, view=referral_modal(bot.network, organisation=organisation)
+    )
+
+
+def handover(ack: Ack, command: dict, body: dict, respond: Respond, client: WebClient, context):
+    bot: Bot = context["bot"]
+    words = (command.get("text") or "").split()
+    verb = words[0].lower() if words else ""
+    if verb == "help":
+        ack(**help_message().as_kwargs(), response_type="ephemeral")
+        return
+    if verb not in _VERBS:
+        unknown = f"I don't know `{COMMAND} {verb[:30]}`."
+        ack(**help_message(unknown).as_kwargs(), response_type="ephemeral")
+        return
+    ack()
+    with after_ack(body, client, respond):
+        _VERBS[verb](bot, command, words[1:], respond, client)
+
+
+def _open(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient) -> None:
+    open_referral(bot, client, command["trigger_id"], command["user_id"])
+
+
+def _status(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
+    if not args:
+        raise DomainError(f"Say which handover: `{COMMAND} status HO-0042`.")
+    status = bot.handovers.status(parse_ref(args[0]), user_id=command["user_id"])
+    respond(**status_message(status, bot.network).as_kwargs(), response_type="ephemeral")
+
+
+def _mine(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient) -> None:
+    rows = bot.handovers.open_for_adviser(command["user_id"])
+    respond(**mine_message(rows, bot.network).as_kwargs(), response_type="ephemeral")
+
+
+def _providers(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
+    need = args[0].lower() if args else None
+    reply = providers_message(bot.handovers.all_providers(), bot.network, need)
+    respond(**reply.as_kwargs(), response_type="ephemeral")
+
+
+_VERBS = {"": _open, "status": _status, "mine": _mine, "providers": _providers}
+
+
+def register(app: App) -> None:
+    app.command(COMMAND)(handover)

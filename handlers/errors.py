@@ -1,0 +1,98 @@
+"""The one error handler: a clear message where the user is, and an id for the log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.blocks.modals import notice_modal
+from bot.errors import DomainError, InvalidInput
+
+log = logging.getLogger("handover")
+
+
+def handle_error(
+    error: Exception, body: dict, response, client: WebClient, respond
+) -> BoltResponse | None:
+    if isinstance(error, DomainError):
+        message = error.message
+    else:
+        incident = "E-" + secrets.token_hex(3)
+        log.exception(
+            "unexpected error %s while handling %s", incident, body.get("type") or "command"
+        )
+        message = (
+            f"Something went wrong on our side ({incident}). Nothing was changed by this "
+            "click; please try again, and tell the coordinators if it keeps happening."
+        )
+    # Not yet acknowledged: the answer goes in the HTTP response itself.
+    if response is not None:
+        return _in_response(error, body, message)
+    _tell(body, client, respond, message)
+    return None
+
+
+def _in_response(error: Exception, body: dict, message: str) -> BoltResponse:
+    if body.get("type") == "view_submission":
+        if isinstance(error, InvalidInput):
+            answer = {"response_action": "errors", "errors": dict(error.errors)}
+        else:
+            answer = {"response_action": "update", "view": notice_modal("Not done", message)}
+    else:
+        answer = {"response_type": "ephemeral", "text": message}
+    return BoltResponse(
+        status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
+    )
+
+
+def _tell(body: dict, client: WebClient, respond, message: str) -> None:
+    """After ack(): privately, in the place the person acted."""
+    user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+    try:
+        if body.get("response_url") or body.get("response_urls"):
+            respond(text=message, response_type="ephemeral", replace_original=False)
+        elif user_id:
+            # App Home and modals have no channel to answer in: the bot's DM is theirs.
+            client.chat_postMessage(channel=user_id, text=message)
+    except Exception:
+        log.exception("could not tell %s about an error", user_id)
+
+
+@contextmanager
+def after_ack(body: dict, client: WebClient, respond) -> Iterator[None]:
+    """Work done after ``ack()`` reports its errors through the same handler.
+
+    Bolt's runner, when a listener raises after acknowledging, can clear the
+    acknowledgement it has not yet sent and leave Slack waiting 3 seconds for
+    nothing; catching here keeps the fast ack and the clear message.
+    """
+    try:
+        yield
+    except Exception as error:
+        handle_error(error, body, None, client, respond)
+
+
+def acknowledged(work: Callable[[Any, dict, dict, WebClient], None]):
+    """A block action listener that acks at once, then does ``work(bot, body, action, client)``."""
+
+    def listener(ack, body: dict, client: WebClient, respond, context) -> None:
+        ack()
+        with after_ack(body, client, respond):
+            action = (body.get("actions") or [{}])[0]
+            work(context["bot"], body, action, client)
+
+    # Bolt names listeners in its logs; keep the work's name (not __wrapped__: Bolt would
+    # then read the work's arguments instead of the listener's).
+    listener.__name__ = listener.__qualname__ = work.__name__
+    return listener
+
+
+def register(app: App) -> None:
+    app.error(handle_error)

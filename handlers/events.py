@@ -1,0 +1,34 @@
+"""Events: App Home."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.app import Bot
+from bot.blocks.home import home_view
+
+
+def publish_home(bot: Bot, client: WebClient, user_id: str) -> None:
+    handovers = bot.handovers
+    providers = handovers.providers_of(user_id)
+    queue = handovers.queue(providers)
+    queues = [(p, [h for h in queue if h.provider_id == p.id]) for p in providers]
+    coordinator = handovers.network_view() if bot.network.is_coordinator(user_id) else None
+    view = home_view(
+        network=bot.network,
+        mine=handovers.open_for_adviser(user_id),
+        queues=queues,
+        coordinator=coordinator,
+    )
+    client.views_publish(user_id=user_id, view=view)
+
+
+def app_home_opened(event: dict, client: WebClient, context) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    publish_home(context["bot"], client, event["user"])
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(app_home_opened)
