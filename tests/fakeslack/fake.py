@@ -1,0 +1,338 @@
+"""FakeSlack: the object tests hold. Seeds the workspace, records calls, injects failures."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import chat, methods
+from .errors import SlackError
+from .server import RESPONSE_URL_PREFIX, Reply, Server
+from .state import Channel, User, Workspace
+from .views import answer_submission
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the app made, whether Slack would have accepted it or not."""
+
+    method: str
+    args: dict  # without the token
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: str
+    status: int
+    retry_after: int
+
+    def headers(self) -> dict[str, str]:
+        # Slack sends Retry-After only with 429; slack_sdk's retry handler sleeps on it.
+        return {"Retry-After": str(self.retry_after)} if self.status == 429 else {}
+
+
+class FakeSlack:
+    """A fake Slack Web API on 127.0.0.1 for a real ``slack_sdk.WebClient``.
+
+    Use as ``with FakeSlack() as fake: WebClient(token=..., base_url=fake.api_url)``.
+    All state is guarded by one lock: the server answers from several threads.
+    """
+
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test",
+        bot_user_id: str = "UBOT",
+        team_id: str = "T0001",
+        *,
+        team_name: str = "Fake Workspace",
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.bot_token = bot_token
+        self.bot_user_id = bot_user_id
+        self.team_id = team_id
+        self._lock = threading.RLock()
+        self._ws = Workspace(
+            team_id=team_id, team_name=team_name, bot_user_id=bot_user_id, clock=clock
+        )
+        self.add_user(bot_user_id, name="bot", real_name="Warm handover bot", is_bot=True)
+        self._calls: list[Call] = []
+        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._server: Server | None = None
+
+    # lifecycle
+
+    def start(self) -> FakeSlack:
+        self._server = Server(self._on_api, self._on_response_url)
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        return self._server.base_url
+
+    @property
+    def api_url(self) -> str:
+        """For ``WebClient(base_url=...)``, which expects the trailing slash."""
+        return f"{self.base_url}/api/"
+
+    # seeding the workspace
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        is_bot: bool = False,
+        *,
+        display_name: str | None = None,
+        tz: str = "Europe/London",
+        email: str | None = None,
+    ) -> None:
+        user = User(
+            id=user_id,
+            name=name,
+            real_name=real_name or name,
+            display_name=display_name if display_name is not None else name,
+            is_bot=is_bot,
+            tz=tz,
+            email=email,
+        )
+        with self._lock:
+            self._ws.users[user_id] = user
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        members: list[str] | tuple[str, ...] = (),
+        is_private: bool = False,
+        bot_is_member: bool = True,
+    ) -> None:
+        """A channel; when ``bot_is_member`` the bot is listed last among its members."""
+        member_ids = [m for m in members if m != self.bot_user_id]
+        if bot_is_member:
+            member_ids.append(self.bot_user_id)
+        with self._lock:
+            self._ws.channels[channel_id] = Channel(
+                id=channel_id, name=name, members=member_ids, is_private=is_private
+            )
+
+    def add_message(
+        self, channel: str, text: str, *, user: str, thread_ts: str | None = None
+    ) -> str:
+        """A message someone else posted (e.g. a thread to reply in); returns its ts."""
+        with self._lock:
+            posted = self._ws.post(
+                self._channel_id(channel), user=user, text=text, blocks=[], thread_ts=thread_ts
+            )
+            return posted.ts
+
+    # tokens that Slack hands the app inside interaction payloads
+
+    def issue_trigger_id(self, user: str | None = None) -> str:
+        """A trigger_id good for one views.open/views.push within 3 s (of the fake's clock).
+
+        Modals opened with it belong to ``user`` (see ``open_views``).
+        """
+        with self._lock:
+            return self._ws.issue_trigger(user).id
+
+    def response_url(self, user: str, channel: str, message_ts: str | None = None) -> str:
+        """A response_url for an interaction by ``user`` in ``channel``.
+
+        ``message_ts`` names the channel message the interaction came from, which
+        ``replace_original`` / ``delete_original`` act on; without it they act on the
+        user's latest ephemeral in that channel.
+        """
+        with self._lock:
+            url = self._ws.issue_response_url(user, self._channel_id(channel), message_ts)
+        return f"{self.base_url}{RESPONSE_URL_PREFIX}{url.token}"
+
+    def answer_view_submission(self, user: str | None, ack: dict | None = None) -> None:
+        """Apply the app's ack of a view_submission to the user's modal stack, as Slack does.
+
+        ``{}`` closes the top modal, ``response_action`` "clear" closes them all, "update"
+        and "push" show ``ack["view"]``, "errors" keeps the modal. Raises ValueError where
+        Slack would show the user an error instead.
+        """
+        with self._lock:
+            answer_submission(self._ws, user, ack or {})
+
+    # failure injection and reset
+
+    def fail_next(
+        self,
+        method: str,
+        error: str = "ratelimited",
+        status: int | None = None,
+        retry_after: int = 1,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail before anything else is checked.
+
+        ``status`` defaults to 429 (with a Retry-After header) for "ratelimited" and to
+        200 otherwise, which is how Slack reports ordinary errors.
+        """
+        if status is None:
+            status = 429 if error == "ratelimited" else 200
+        with self._lock:
+            self._failures[method].extend([_Failure(error, status, retry_after)] * times)
+
+    def reset(self) -> None:
+        """Forget calls, messages, views, tokens and pending failures; keep users/channels."""
+        with self._lock:
+            self._calls.clear()
+            self._failures.clear()
+            self._ws.clear_activity()
+
+    # what the app did
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def messages(self, channel: str) -> list[dict]:
+        """Top-level messages now in ``channel`` (a channel id, DM id or user id).
+
+        Raises KeyError for a channel the fake does not know, to catch typos in tests.
+        """
+        with self._lock:
+            return self._summaries(self._ws.top_level(self._channel_id(channel)))
+
+    def thread(self, channel: str, ts: str) -> list[dict]:
+        """Replies to the message ``ts`` in ``channel``, oldest first."""
+        with self._lock:
+            return self._summaries(self._ws.replies(self._channel_id(channel), ts))
+
+    def dm_channel(self, user: str) -> str:
+        return self._ws.dm_channel_id(user)
+
+    def dms(self, user: str) -> list[dict]:
+        return self.messages(self.dm_channel(user))
+
+    def ephemerals(self, user: str) -> list[dict]:
+        with self._lock:
+            return self._summaries(e for e in self._ws.ephemerals if e.user == user)
+
+    @property
+    def views(self) -> dict[str, dict]:
+        """Open modals by view id: {"id", "user", "view", "hash", "external_id", "stack"}."""
+        with self._lock:
+            return {
+                view.id: {
+                    "id": view.id,
+                    "user": view.user,
+                    "view": copy.deepcopy(view.payload),
+                    "hash": view.hash,
+                    "external_id": view.external_id,
+                    "stack": [v.id for v in stack],
+                }
+                for stack in self._ws.modal_stacks.values()
+                for view in stack
+            }
+
+    def open_views(self, user: str | None) -> list[dict]:
+        """The user's modal stack, root first, top (the visible one) last."""
+        with self._lock:
+            stack = self._ws.modal_stacks.get(user, [])
+            return [copy.deepcopy(view.payload) for view in stack]
+
+    def home(self, user: str) -> dict | None:
+        """The view last published to the user's App Home."""
+        with self._lock:
+            view = self._ws.homes.get(user)
+            return copy.deepcopy(view.payload) if view else None
+
+    # request handling (called from server threads)
+
+    def _on_api(self, method: str, args: dict, authorization: str) -> Reply:
+        with self._lock:
+            reply = self._answer_api(method, args, authorization)
+            self._record(method, args, reply)
+            return reply
+
+    def _answer_api(self, method: str, args: dict, authorization: str) -> Reply:
+        failure = self._take_failure(method)
+        if failure is not None:
+            return Reply(failure.status, {"ok": False, "error": failure.error}, failure.headers())
+        try:
+            if not methods.is_known(method):
+                raise SlackError("unknown_method")
+            self._authenticate(args, authorization)
+            return Reply(200, methods.dispatch(self._ws, method, args))
+        except SlackError as refusal:
+            return Reply(200, refusal.body())
+
+    def _authenticate(self, args: dict, authorization: str) -> None:
+        token = authorization.removeprefix("Bearer ").strip() or args.get("token") or ""
+        if not token:
+            raise SlackError("not_authed")
+        if token != self.bot_token:
+            raise SlackError("invalid_auth")
+
+    def _on_response_url(self, token: str, payload: dict) -> Reply:
+        with self._lock:
+            url = self._ws.response_urls.get(token)
+            where = {"user": url.user, "channel": url.channel} if url else {}
+            failure = self._take_failure("response_url")
+            if failure is not None:
+                reply = Reply(failure.status, failure.error, failure.headers())
+            else:
+                reply = self._answer_response_url(token, payload)
+            self._record("response_url", {**payload, **where}, reply)
+            return reply
+
+    def _answer_response_url(self, token: str, payload: dict) -> Reply:
+        try:
+            chat.respond(self._ws, chat.use_response_url(self._ws, token), payload)
+        except SlackError as refusal:
+            return Reply(refusal.status, refusal.error)
+        return Reply(200, "ok")
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        pending = self._failures.get(method)
+        return pending.popleft() if pending else None
+
+    def _record(self, method: str, args: dict, reply: Reply) -> None:
+        if isinstance(reply.body, dict):
+            ok, error = bool(reply.body.get("ok")), reply.body.get("error")
+        else:  # response_url answers are plain text: "ok" or the error name
+            ok = reply.status == 200
+            error = None if ok else reply.body
+        recorded = {k: v for k, v in copy.deepcopy(args).items() if k != "token"}
+        self._calls.append(Call(method, recorded, ok, error))
+
+    # helpers
+
+    def _channel_id(self, channel: str) -> str:
+        found = self._ws.resolve_channel(channel)
+        if found is None:
+            raise KeyError(f"no channel {channel!r} in the fake workspace")
+        return found.id
+
+    @staticmethod
+    def _summaries(items) -> list[dict]:
+        return [copy.deepcopy(item.summary()) for item in items]

@@ -1,0 +1,136 @@
+"""HTTP plumbing: a local server that turns requests into calls on the fake and back.
+
+It knows URLs, headers and body encodings, nothing about Slack's rules.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+API_PREFIX = "/api/"
+RESPONSE_URL_PREFIX = "/response/"
+# Arguments that clients send as JSON text inside form fields; decoded so recorded calls
+# and method code see structures (left as text if they do not parse).
+JSON_TEXT_ARGS = ("blocks", "view", "attachments")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: dict | str = field(default_factory=dict)  # dict -> JSON, str -> plain text
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+ApiHandler = Callable[[str, dict, str], Reply]  # (method, args, Authorization header)
+ResponseUrlHandler = Callable[[str, dict], Reply]  # (url token, JSON payload)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True  # a hung client must not keep the test process alive
+    # The default backlog of 5 drops connections when an app's listener threads call at
+    # once, and the client's TCP retry then stalls for a second.
+    request_queue_size = 128
+
+    def __init__(self, on_api: ApiHandler, on_response_url: ResponseUrlHandler):
+        super().__init__(("127.0.0.1", 0), _RequestHandler)  # port 0: any free port
+        self.on_api = on_api
+        self.on_response_url = on_response_url
+
+
+class Server:
+    """An HTTP server on 127.0.0.1 and a free port, served from a daemon thread."""
+
+    def __init__(self, on_api: ApiHandler, on_response_url: ResponseUrlHandler):
+        self._httpd = _HTTPServer(on_api, on_response_url)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def _serve(self) -> None:
+        # shutdown() waits up to one poll interval; the default 0.5 s would add half a
+        # second to every test that starts a fake.
+        self._httpd.serve_forever(poll_interval=0.01)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+
+    def do_POST(self) -> None:
+        self._route()
+
+    # slack_sdk always POSTs, but a browser or curl may GET a method with a query string.
+    do_GET = do_POST
+
+    def log_message(self, format: str, *args) -> None:
+        pass  # keep test output clean; calls are recorded on the fake instead
+
+    def _route(self) -> None:
+        url = urlsplit(self.path)
+        if url.path.startswith(API_PREFIX):
+            method = url.path[len(API_PREFIX) :]
+            args = parse_args(url.query, self.headers.get("Content-Type", ""), self._body())
+            reply = self.server.on_api(method, args, self.headers.get("Authorization", ""))
+        elif url.path.startswith(RESPONSE_URL_PREFIX):
+            token = url.path[len(RESPONSE_URL_PREFIX) :]
+            reply = self.server.on_response_url(token, _json_object(self._body()))
+        else:
+            reply = Reply(404, "not_found")
+        self._send(reply)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, reply: Reply) -> None:
+        if isinstance(reply.body, str):
+            payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
+        else:
+            payload, content_type = json.dumps(reply.body).encode(), "application/json"
+        self.send_response(reply.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def parse_args(query: str, content_type: str, body: bytes) -> dict:
+    """Merge query-string and body arguments, as Slack accepts both."""
+    args: dict = dict(parse_qsl(query))
+    if content_type.startswith("application/json"):
+        args.update(_json_object(body))
+    else:
+        args.update(parse_qsl(body.decode("utf-8")))
+    for key in JSON_TEXT_ARGS:
+        if isinstance(args.get(key), str):
+            args[key] = _try_json(args[key])
+    return args
+
+
+def _json_object(body: bytes) -> dict:
+    parsed = _try_json(body.decode("utf-8") or "{}")
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _try_json(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
