@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -62,7 +62,8 @@ def build(mode):
 
 
 def main(argv: list[str] | None = None) -> int:
-    load_dotenv()
+    # The .env of the folder the bot is started in, as Settings reads it.
+    load_dotenv(find_dotenv(usecwd=True))
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -1,0 +1,156 @@
+"""Starting the bot: one clear sentence for every mistake, and a real HTTP server when right."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import app
+from tests.network import NETWORK_YAML
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_API_URL",
+    "DATABASE_URL",
+    "NETWORK_FILE",
+)
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """An empty folder to start the bot in, with no settings from the developer's machine."""
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "network.yaml").write_text(NETWORK_YAML)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    return tmp_path
+
+
+def start(capsys, *args) -> tuple[int, str]:
+    code = app.main(list(args))
+    err = capsys.readouterr().err.strip()
+    return code, err
+
+
+def test_without_tokens_it_says_which_to_set(folder, capsys):
+    code, err = start(capsys)
+    assert code == 2
+    assert err.startswith("Cannot start: Set SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_http_mode_needs_the_signing_secret(folder, capsys, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    code, err = start(capsys, "--http")
+    assert code == 2 and "Set SLACK_SIGNING_SECRET" in err and "HTTP mode" in err
+
+
+def test_a_dotenv_file_in_the_folder_is_read(folder, capsys, monkeypatch):
+    (folder / ".env").write_text("SLACK_BOT_TOKEN=xoxp-user-token\nSLACK_APP_TOKEN=xapp-1\n")
+    code, err = start(capsys)
+    assert code == 2 and "SLACK_BOT_TOKEN should start with xoxb-" in err
+
+
+def test_a_missing_network_file_says_how_to_make_one(folder, capsys, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    (folder / "network.yaml").unlink()
+    code, err = start(capsys)
+    assert code == 2 and "copy network.example.yaml" in err
+
+
+def test_a_broken_network_file_names_the_key_and_line(folder, capsys, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    broken = NETWORK_YAML.replace("channel: C0ESOLHUB1", "channel: esol-channel")
+    (folder / "network.yaml").write_text(broken)
+    line = broken.splitlines().index("    channel: esol-channel") + 1
+    code, err = start(capsys)
+    assert code == 2
+    assert f"`providers.1.channel` (line {line})" in err and "not a Slack channel id" in err
+
+
+def test_an_unreachable_database_is_one_sentence(folder, capsys, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    code, err = start(capsys)
+    assert code == 2 and err.startswith("Cannot start: Cannot use the database at DATABASE_URL")
+    assert len(err.splitlines()) == 1
+
+
+def test_a_token_slack_refuses_is_one_sentence(folder, capsys, monkeypatch, fake):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-not-the-right-one")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+    code, err = start(capsys)
+    assert code == 2 and "Slack did not accept SLACK_BOT_TOKEN" in err and "invalid_auth" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_http_mode_serves_health_and_stops_cleanly_on_sigterm(tmp_path, fake):
+    shutil.copy(ROOT / "app.py", tmp_path / "app.py")
+    (tmp_path / "network.yaml").write_text(NETWORK_YAML)
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in SETTINGS},
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_SIGNING_SECRET": "s3cret",
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--http", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        health = _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        assert health == {"ok": True, "database": "up"}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/events", data=b"command=%2Fhandover", method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 401  # unsigned
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=20)[0].decode()
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+
+
+def _wait_for(url: str, process, timeout: float = 30) -> dict:
+    """Poll until the server answers (start-up includes migrations), or it dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.communicate()[0].decode())
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not start")
