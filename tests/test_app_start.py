@@ -139,7 +139,7 @@ def test_http_mode_serves_health_and_stops_cleanly_on_sigterm(tmp_path, fake):
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=20)[0].decode()
     assert process.returncode == 0, output
-    assert "Traceback" not in output
+    assert "Traceback" not in output, output
 
 
 def _wait_for(url: str, process, timeout: float = 30) -> dict:
