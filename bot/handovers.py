@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import lifecycle
@@ -54,6 +55,8 @@ class Change:
     resident: Resident | None = None  # only for the accepting worker
     # Set when the handover was (re)routed: ROUTED or UNMATCHED.
     routed: EventKind | None = None
+    # The same request again (Slack redelivered it): already done and already told.
+    repeated: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,34 @@ class Handovers:
 
     # -- raising and routing ------------------------------------------------------------
 
-    def raise_handover(self, referral: Referral, *, adviser_id: str) -> Change:
+    def raise_handover(
+        self, referral: Referral, *, adviser_id: str, request_key: str | None = None
+    ) -> Change:
+        try:
+            return self._raise(referral, adviser_id, request_key)
+        except IntegrityError:
+            # The same submission, delivered twice at once: the other delivery won.
+            if request_key is None:
+                raise
+            return self._already_raised(request_key)
+
+    def _already_raised(self, request_key: str) -> Change | None:
+        with self.sessions() as session:
+            handover = queries.find_by_request(session=session, request_key=request_key)
+            if handover is None:
+                return None
+            provider = self._provider(session, handover.provider_id)
+            return Change(
+                EventKind.CREATED, handover, handover.adviser_id, provider=provider, repeated=True
+            )
+
+    def _raise(self, referral: Referral, adviser_id: str, request_key: str | None) -> Change:
+        if request_key and (earlier := self._already_raised(request_key)):
+            return earlier
         now = self.clock.now()
         with self.sessions() as session:
             handover = Handover(
+                request_key=request_key,
                 needs=list(referral.needs),
                 postcode_district=referral.district,
                 age_band=referral.age_band,

@@ -36,6 +36,8 @@ class Notifier:
 
     def publish(self, change: Change) -> None:
         """Say everything this change means, to everyone who should hear it."""
+        if change.repeated:
+            return
         # Cards show the current state: render from a fresh read, not the change's snapshot,
         # so two changes told out of order still leave the card right.
         handover = self.handovers.handover(change.handover.id)

@@ -37,7 +37,9 @@ def submit_referral(
         consent="yes" in values.choices(view, Block.CONSENT),
     )
     referral = check_referral(form, bot.network)
-    change = bot.handovers.raise_handover(referral, adviser_id=body["user"]["id"])
+    change = bot.handovers.raise_handover(
+        referral, adviser_id=body["user"]["id"], request_key=view.get("id")
+    )
     handover = change.handover
     if change.provider:
         said = (

@@ -118,9 +118,13 @@ class Handover(HandoverBase, table=True):
     __table_args__ = (
         Index("ix_handover_provider_state", "provider_id", "state"),
         Index("ix_handover_adviser_state", "adviser_id", "state"),
+        Index("ix_handover_request_key", "request_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # The Slack request that raised it (the modal's view id): a repeated delivery of the
+    # same submission finds this handover instead of raising a second one.
+    request_key: str | None = Field(default=None, max_length=64)
     state: str = Field(default=State.PENDING, max_length=16, index=True)
     # Bumped by every transition: the compare-and-set that makes changes apply once.
     version: int = 0

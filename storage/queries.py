@@ -66,6 +66,10 @@ def get_handover(*, session: Session, handover_id: int) -> Handover | None:
     return session.get(Handover, handover_id)
 
 
+def find_by_request(*, session: Session, request_key: str) -> Handover | None:
+    return session.exec(select(Handover).where(Handover.request_key == request_key)).first()
+
+
 def get_resident(*, session: Session, handover_id: int) -> Resident | None:
     return session.get(Resident, handover_id)
 

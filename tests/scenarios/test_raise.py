@@ -55,3 +55,15 @@ def test_age_decides_eligibility(slack, fake):
     refer(slack, needs=["esol"], age_band="16-17")
     assert fake.messages(ESOL_CHANNEL) == []
     assert "HO-0001" in last_card(fake, COORD_CHANNEL)["text"]
+
+
+def test_the_same_submission_delivered_twice_raises_one_handover(slack, fake):
+    from tests.scenarios.helpers import GOOD_REFERRAL
+
+    slack.command(ADVISER, "")
+    (modal,) = fake.open_views(ADVISER)
+    first = slack.answer(slack.submit(ADVISER, GOOD_REFERRAL, view=modal))
+    again = slack.answer(slack.submit(ADVISER, GOOD_REFERRAL, view=modal))
+    assert first == again  # the same answer: HO-0001 is on its way
+    assert len(fake.messages(CV_CHANNEL)) == 1
+    assert len([m for m in fake.dms(ADVISER) if "HO-0002" in m["text"]]) == 0

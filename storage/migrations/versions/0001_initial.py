@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 13:18:47.163280
+Create Date: 2026-11-29 13:38:18.883008
 """
 
 from collections.abc import Sequence
@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("adviser_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("adviser_org", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("request_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("provider_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
@@ -77,6 +78,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_handover_adviser_id"), ["adviser_id"], unique=False)
         batch_op.create_index("ix_handover_adviser_state", ["adviser_id", "state"], unique=False)
         batch_op.create_index("ix_handover_provider_state", ["provider_id", "state"], unique=False)
+        batch_op.create_index("ix_handover_request_key", ["request_key"], unique=True)
         batch_op.create_index(batch_op.f("ix_handover_state"), ["state"], unique=False)
 
     op.create_table(
@@ -128,6 +130,7 @@ def downgrade() -> None:
     op.drop_table("handover_event")
     with op.batch_alter_table("handover", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_handover_state"))
+        batch_op.drop_index("ix_handover_request_key")
         batch_op.drop_index("ix_handover_provider_state")
         batch_op.drop_index("ix_handover_adviser_state")
         batch_op.drop_index(batch_op.f("ix_handover_adviser_id"))
