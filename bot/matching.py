@@ -54,15 +54,20 @@ def band_range(band: str) -> tuple[int, int]:
 
 
 def covers_area(areas: Iterable[str] | None, district: str | None) -> bool:
-    """A provider with no areas works anywhere; an area like ``NW`` covers ``NW1``."""
+    """A provider with no areas works anywhere; ``NW`` covers ``NW1``; ``EC1`` covers ``EC1A``."""
     if areas is None or district is None:
         return True
     letters = _LETTERS.match(district)
     for area in areas:
         if area == district:
             return True
-        if area.isalpha() and letters and letters.group(0) == area:
-            return True
+        if area.isalpha():
+            if letters and letters.group(0) == area:
+                return True
+        elif district.startswith(area) and len(district) == len(area) + 1:
+            # Central London districts split by a final letter: W1A is part of W1.
+            if district[-1].isalpha():
+                return True
     return False
 
 
