@@ -64,10 +64,13 @@ def covers_area(areas: Iterable[str] | None, district: str | None) -> bool:
         if area.isalpha():
             if letters and letters.group(0) == area:
                 return True
-        elif district.startswith(area) and len(district) == len(area) + 1:
+        elif (
             # Central London districts split by a final letter: W1A is part of W1.
-            if district[-1].isalpha():
-                return True
+            district.startswith(area)
+            and len(district) == len(area) + 1
+            and district[-1].isalpha()
+        ):
+            return True
     return False
 
 

@@ -41,12 +41,8 @@ class Notifier:
         # Cards show the current state: render from a fresh read, not the change's snapshot,
         # so two changes told out of order still leave the card right.
         handover = self.handovers.handover(change.handover.id)
-        if change.kind == EventKind.CREATED:
-            self._receipt(handover, change)
-        else:
+        if change.kind != EventKind.CREATED:
             self._update_card(handover, change)
-            self._dm(handover.adviser_id, adviser_update(change, self.network))
-            self._refresh_receipt(handover)
         if change.kind == EventKind.ACCEPTED and change.actor_id:
             self._dm(change.actor_id, worker_details(handover, change.resident, self.network))
         if change.routed in (EventKind.ROUTED, EventKind.ROUTED_BY_HAND):
@@ -57,6 +53,12 @@ class Notifier:
             change.kind == EventKind.WITHDRAWN and handover.coordinator_ts
         ):
             self._update_unmatched(handover, change)
+        # The adviser last: by now the handover is wherever the DM says it is.
+        if change.kind == EventKind.CREATED:
+            self._receipt(handover, change)
+        else:
+            self._dm(handover.adviser_id, adviser_update(change, self.network))
+            self._refresh_receipt(handover)
 
     # -- the provider's card ----------------------------------------------------------------
 

@@ -32,51 +32,65 @@ def wsgi_app(app: App, engine: Engine):
     return application
 
 
-def serve(app: App, engine: Engine, *, host: str, port: int, threads: int = 8) -> None:
-    """Serve with waitress (a production WSGI server) until SIGTERM or Ctrl-C.
+class Server:
+    """waitress (a production WSGI server) with a graceful stop.
 
-    Stopping is graceful: no new connections are taken, requests in flight are
-    answered, then the work listeners do after ``ack()`` is allowed to finish.
+    ``stop()`` stops accepting connections; ``run()`` keeps answering the requests in
+    flight, then lets the work listeners do after ``ack()`` finish, and returns.
     """
-    from waitress.server import create_server
 
-    server = create_server(wsgi_app(app, engine), host=host, port=port, threads=threads)
-    stopping = threading.Event()
+    def __init__(self, app: App, engine: Engine, *, host: str, port: int, threads: int = 8):
+        from waitress.server import create_server
 
-    def stop(_signum=None, _frame=None):
-        if not stopping.is_set():
+        self.app = app
+        self.waitress = create_server(wsgi_app(app, engine), host=host, port=port, threads=threads)
+        self.stopping = threading.Event()
+
+    @property
+    def port(self) -> int:
+        return self.waitress.effective_port
+
+    def stop(self, *_signal) -> None:
+        if not self.stopping.is_set():
             log.info("stopping: finishing the requests in flight")
-        stopping.set()
-        server.accepting = False  # waitress stops accepting while the loop keeps serving
+        self.stopping.set()
+        self.waitress.accepting = False
 
-    signal.signal(signal.SIGTERM, stop)
-    log.info("listening on http://%s:%s/slack/events", host, server.effective_port)
-    deadline = None
-    try:
-        while True:
-            try:
-                server.asyncore.loop(timeout=0.2, map=server._map, count=1)
-            except KeyboardInterrupt:
-                stop()
-            if stopping.is_set():
-                deadline = deadline or time.monotonic() + SHUTDOWN_GRACE
-                if not _busy(server) or time.monotonic() > deadline:
-                    break
-    finally:
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=SHUTDOWN_GRACE)
-        server.close()
-        app.listener_runner.listener_executor.shutdown(wait=True)
-        log.info("stopped")
+    def run(self) -> None:
+        server = self.waitress
+        deadline = None
+        try:
+            while True:
+                try:
+                    server.asyncore.loop(timeout=0.2, map=server._map, count=1)
+                except KeyboardInterrupt:
+                    self.stop()
+                if self.stopping.is_set():
+                    deadline = deadline or time.monotonic() + SHUTDOWN_GRACE
+                    if not self._busy() or time.monotonic() > deadline:
+                        break
+        finally:
+            server.task_dispatcher.shutdown(cancel_pending=False, timeout=SHUTDOWN_GRACE)
+            server.close()
+            self.app.listener_runner.listener_executor.shutdown(wait=True)
+            log.info("stopped")
+
+    def _busy(self) -> bool:
+        dispatcher = self.waitress.task_dispatcher
+        if dispatcher.queue or dispatcher.active_count:
+            return True
+        return any(
+            channel.requests or channel.total_outbufs_len
+            for channel in list(self.waitress.active_channels.values())
+        )
 
 
 SHUTDOWN_GRACE = 10.0  # seconds; Slack itself gives up on a request after 3
 
 
-def _busy(server) -> bool:
-    dispatcher = server.task_dispatcher
-    if dispatcher.queue or dispatcher.active_count:
-        return True
-    return any(
-        channel.requests or channel.total_outbufs_len
-        for channel in list(server.active_channels.values())
-    )
+def serve(app: App, engine: Engine, *, host: str, port: int) -> None:
+    """Serve until SIGTERM or Ctrl-C, then stop gracefully."""
+    server = Server(app, engine, host=host, port=port)
+    signal.signal(signal.SIGTERM, server.stop)
+    log.info("listening on http://%s:%s/slack/events", host, server.port)
+    server.run()

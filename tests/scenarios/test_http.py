@@ -5,6 +5,7 @@ import threading
 import time
 import urllib.request
 
+from bot.web import Server
 from tests.harness import sign
 from tests.network import ADVISER
 
@@ -25,27 +26,23 @@ def test_healthz_answers_when_the_database_does(slack):
     assert slack.http.get("/nowhere").status_code == 404
 
 
-def test_the_waitress_server_serves_slack_requests(slack, db):
-    from waitress.server import create_server
-
-    from bot.web import wsgi_app
-
-    server = create_server(wsgi_app(slack.app, db), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
+def test_the_production_server_serves_slack_requests_and_stops_gracefully(slack, db):
+    server = Server(slack.app, db, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run)
     thread.start()
     try:
         body = f"command=%2Fhandover&text=help&user_id={ADVISER}&team_id=T0001"
         request = urllib.request.Request(
-            f"http://127.0.0.1:{server.effective_port}/slack/events",
+            f"http://127.0.0.1:{server.port}/slack/events",
             data=body.encode(),
             headers={**sign(body), "Content-Type": "application/x-www-form-urlencoded"},
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200
             assert "status HO-0042" in json.loads(response.read())["text"]
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{server.effective_port}/healthz"
-        ) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz") as response:
             assert response.status == 200
     finally:
-        server.close()
+        server.stop()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
