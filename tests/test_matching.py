@@ -1,0 +1,343 @@
+"""Matching: who is a candidate for a handover, in what order, and why (bot/matching.py)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.matching import (
+    AGE_BANDS,
+    Candidate,
+    Need,
+    ProviderFacts,
+    candidates,
+    covers_area,
+    serves_age,
+)
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+LABELS = {
+    "cv": "CV and job applications",
+    "interview": "Interview practice",
+    "esol": "English language (ESOL)",
+    "digital": "Digital skills",
+}
+
+
+def provider(pid: str, services=("cv",), **facts) -> ProviderFacts:
+    return ProviderFacts(id=pid, name=pid.replace("-", " ").title(), services=services, **facts)
+
+
+def ids(found: list[Candidate]) -> list[str]:
+    return [c.provider.id for c in found]
+
+
+# -- a realistic directory ----------------------------------------------------------------
+
+SERVICES = ["cv", "interview", "esol", "digital", "benefits", "youth", "training", "childcare"]
+DISTRICTS = ["NW1", "NW3", "NW5", "NW6", "N1", "N7", "N19", "WC1", "NW10", "E1"]
+AREA_CHOICES = [None, None, None, ["NW"], ["N"], ["NW1", "NW5"], ["N7", "N19"], ["NW1"], ["WC1"]]
+AGE_CHOICES = [None, None, None, (16, 24), (18, 150), (25, 64), (50, 150), (16, 17)]
+
+
+def directory(size: int = 48, seed: int = 7) -> list[ProviderFacts]:
+    """Several dozen providers with overlapping services, areas and ages, a few inactive."""
+    rng = random.Random(seed)
+    found = []
+    for number in range(size):
+        areas = rng.choice(AREA_CHOICES)
+        found.append(
+            ProviderFacts(
+                id=f"provider-{number:02d}",
+                name=f"Provider {number}",
+                services=tuple(rng.sample(SERVICES, rng.randint(1, 4))),
+                areas=tuple(areas) if areas is not None else None,
+                age_range=rng.choice(AGE_CHOICES),
+                active=rng.random() > 0.1,
+                open_handovers=rng.randint(0, 5),
+                last_routed_at=rng.choice(
+                    [None, T0 - timedelta(days=rng.randint(1, 60), minutes=rng.randint(0, 600))]
+                ),
+            )
+        )
+    return found
+
+
+# -- areas ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("areas", "district"),
+    [
+        (["NW1"], "NW1"),  # the district itself
+        (["NW1", "NW5"], "NW5"),
+        (["NW"], "NW1"),  # a postcode area covers its districts
+        (["NW"], "NW10"),
+        (["N"], "N1"),
+        (["N"], "N19"),
+        (["WC"], "WC1"),
+        (None, "NW1"),  # no areas listed: works anywhere
+        (["NW1"], None),  # the adviser gave no district: not a reason to exclude
+    ],
+)
+def test_a_provider_covers_the_district(areas, district):
+    assert covers_area(areas, district)
+
+
+@pytest.mark.parametrize(
+    ("areas", "district"),
+    [
+        (["N"], "NW1"),  # N (north London) is not NW
+        (["N"], "NW10"),
+        (["W"], "WC1"),
+        (["E"], "EC1A"),
+        (["NW1"], "NW10"),  # a district is not a prefix of another district
+        (["NW1"], "NW5"),
+        (["NW1", "NW5"], "N7"),
+        (["NW"], "N1"),
+    ],
+)
+def test_a_provider_does_not_cover_the_district(areas, district):
+    assert not covers_area(areas, district)
+
+
+@pytest.mark.parametrize(
+    ("areas", "district"),
+    [
+        (["EC1"], "EC1A"),  # central London districts split by a final letter
+        (["W1"], "W1A"),
+        (["SW1"], "SW1A"),
+        (["N1"], "N1C"),  # King's Cross, carved out of N1
+        (["NW1"], "NW1W"),
+        (["E1"], "E1W"),
+    ],
+)
+def test_a_district_listed_without_its_letter_covers_its_sub_districts(areas, district):
+    assert covers_area(areas, district)
+
+
+@pytest.mark.parametrize(
+    ("areas", "district"),
+    [(["W1"], "W10"), (["E1"], "E14"), (["EC1A"], "EC1M"), (["N1C"], "N1")],
+)
+def test_a_sub_district_rule_does_not_spill_into_neighbouring_districts(areas, district):
+    assert not covers_area(areas, district)
+
+
+# -- ages -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("age_range", "band", "eligible"),
+    [
+        ((16, 24), "16-17", True),
+        ((16, 24), "18-24", True),
+        ((16, 24), "25-29", False),
+        ((18, 150), "16-17", False),
+        ((18, 150), "65+", True),
+        ((24, 30), "18-24", True),  # overlap at 24 is enough: the adviser knows the age
+        ((50, 64), "65+", False),
+        ((60, 150), "65+", True),
+        ((25, 49), "18-24", False),
+        (None, "16-17", True),  # no ages listed: any age
+        ((16, 24), None, True),  # the adviser gave no age band
+    ],
+)
+def test_a_provider_serves_the_age_band_when_its_ages_overlap(age_range, band, eligible):
+    assert serves_age(age_range, band) is eligible
+
+
+def test_every_age_band_the_modal_offers_can_be_matched():
+    for band in AGE_BANDS:
+        assert serves_age((0, 150), band)
+
+
+# -- who is a candidate -------------------------------------------------------------------
+
+
+def test_a_provider_must_offer_at_least_one_of_the_needs():
+    providers = [provider("cv-clinic", ("cv",)), provider("esol-hub", ("esol",))]
+    assert ids(candidates(Need(("cv", "interview")), providers)) == ["cv-clinic"]
+
+
+def test_a_provider_outside_the_residents_district_is_not_a_candidate():
+    providers = [
+        provider("north", areas=("N",)),
+        provider("camden-town", areas=("NW1",)),
+        provider("anywhere"),
+    ]
+    found = candidates(Need(("cv",), district="NW1"), providers)
+    assert set(ids(found)) == {"camden-town", "anywhere"}
+
+
+def test_a_provider_whose_ages_miss_the_band_is_not_a_candidate():
+    providers = [provider("youth", age_range=(16, 24)), provider("over-50s", age_range=(50, 150))]
+    assert ids(candidates(Need(("cv",), age_band="18-24"), providers)) == ["youth"]
+    assert ids(candidates(Need(("cv",), age_band="65+"), providers)) == ["over-50s"]
+
+
+def test_a_provider_removed_from_the_network_is_not_a_candidate():
+    providers = [provider("gone", active=False), provider("here")]
+    assert ids(candidates(Need(("cv",)), providers)) == ["here"]
+
+
+def test_a_provider_that_already_declined_this_handover_is_not_offered_it_again():
+    providers = [provider("first"), provider("second"), provider("third")]
+    found = candidates(Need(("cv",)), providers, declined=["first", "third"])
+    assert ids(found) == ["second"]
+
+
+def test_no_candidates_when_nobody_fits_so_it_goes_to_the_coordinators():
+    providers = [provider("esol-hub", ("esol",)), provider("declined")]
+    assert candidates(Need(("cv",)), providers, declined={"declined"}) == []
+
+
+def test_candidate_records_only_the_needs_it_covers_in_the_advisers_order():
+    providers = [provider("clinic", ("interview", "cv", "digital"))]
+    [found] = candidates(Need(("esol", "cv", "interview")), providers)
+    assert found.covered == ("cv", "interview")
+
+
+# -- ranking --------------------------------------------------------------------------------
+
+
+def test_covering_more_of_the_needs_beats_being_less_busy():
+    providers = [
+        provider("cv-only", ("cv",), open_handovers=0),
+        provider("both", ("cv", "interview"), open_handovers=9),
+    ]
+    assert ids(candidates(Need(("cv", "interview")), providers)) == ["both", "cv-only"]
+
+
+def test_among_equals_the_provider_with_fewer_open_handovers_goes_first():
+    providers = [
+        provider("busy", open_handovers=4, last_routed_at=T0 - timedelta(days=30)),
+        provider("quiet", open_handovers=1, last_routed_at=T0),
+        provider("middling", open_handovers=2, last_routed_at=None),
+    ]
+    assert ids(candidates(Need(("cv",)), providers)) == ["quiet", "middling", "busy"]
+
+
+def test_among_equally_loaded_a_provider_never_routed_to_goes_first():
+    providers = [
+        provider("long-ago", last_routed_at=T0 - timedelta(days=365)),
+        provider("never"),
+    ]
+    assert ids(candidates(Need(("cv",)), providers)) == ["never", "long-ago"]
+
+
+def test_among_equally_loaded_whoever_waited_longest_goes_first():
+    providers = [
+        provider("yesterday", last_routed_at=T0 - timedelta(days=1)),
+        provider("last-week", last_routed_at=T0 - timedelta(days=7)),
+        provider("an-hour-ago", last_routed_at=T0 - timedelta(hours=1)),
+    ]
+    found = candidates(Need(("cv",)), providers)
+    assert ids(found) == ["last-week", "yesterday", "an-hour-ago"]
+
+
+def test_the_directory_is_ranked_best_first():
+    providers = directory()
+    found = candidates(Need(("cv", "interview"), district="NW1", age_band="18-24"), providers)
+    assert len(found) >= 5, "the generated directory should give a real choice"
+    keys = [(-len(c.covered), c.provider.open_handovers) for c in found]
+    assert keys == sorted(keys)
+    for candidate in found:
+        facts = candidate.provider
+        assert facts.active
+        assert set(candidate.covered) <= set(facts.services) & {"cv", "interview"}
+        assert covers_area(facts.areas, "NW1")
+        assert serves_age(facts.age_range, "18-24")
+
+
+def test_the_directory_gives_every_active_eligible_provider_a_place():
+    providers = directory()
+    need = Need(("esol",), district="N7", age_band="30-49")
+    found = set(ids(candidates(need, providers)))
+    assert 0 < len(found) < len(providers)
+    for facts in providers:
+        expected = (
+            facts.active
+            and "esol" in facts.services
+            and (facts.areas is None or "N7" in facts.areas or "N" in facts.areas)
+            and (facts.age_range is None or (facts.age_range[0] <= 49 and facts.age_range[1] >= 30))
+        )
+        assert (facts.id in found) is expected, facts
+
+
+@pytest.mark.parametrize(
+    ("need", "seed"),
+    [
+        (Need(("cv",), district="NW1", age_band="25-29"), 7),
+        (Need(("cv",)), 11),
+        (Need(("esol",), district="N19", age_band="30-49"), 3),
+        (Need(("digital",), age_band="18-24"), 21),
+    ],
+)
+def test_round_robin_shares_300_handovers_fairly_between_equally_suitable_providers(need, seed):
+    # Equal load throughout (nobody's queue grows), so only the round robin decides.
+    providers = {p.id: replace(p, open_handovers=2) for p in directory(seed=seed)}
+    eligible = set(ids(candidates(need, providers.values())))
+    assert len(eligible) >= 4, "the generated directory should give a real choice"
+
+    chosen = Counter()
+    for number in range(300):
+        best = candidates(need, providers.values())[0]
+        chosen[best.provider.id] += 1
+        routed_at = T0 + timedelta(minutes=10 * number)
+        providers[best.provider.id] = replace(best.provider, last_routed_at=routed_at)
+
+    assert set(chosen) == eligible
+    assert max(chosen.values()) - min(chosen.values()) <= 1, chosen
+
+
+def test_round_robin_sends_the_next_handover_to_someone_else():
+    providers = {p.id: p for p in (provider("a"), provider("b"), provider("c"))}
+    order = []
+    for number in range(6):
+        best = candidates(Need(("cv",)), providers.values())[0].provider
+        order.append(best.id)
+        providers[best.id] = replace(best, last_routed_at=T0 + timedelta(minutes=number))
+    assert order == ["a", "b", "c", "a", "b", "c"]
+
+
+# -- why ------------------------------------------------------------------------------------
+
+
+def test_why_names_the_services_area_ages_and_load_in_words():
+    facts = provider(
+        "youth-futures",
+        ("cv", "interview", "youth"),
+        areas=("NW",),
+        age_range=(16, 24),
+        open_handovers=2,
+    )
+    [found] = candidates(Need(("cv", "interview"), district="NW5", age_band="18-24"), [facts])
+    assert found.why(LABELS) == (
+        "offers CV and job applications, Interview practice; covers NW5; serves ages 16-24; "
+        "2 open handovers"
+    )
+
+
+def test_why_says_any_area_for_a_provider_without_areas_and_open_ended_ages_with_a_plus():
+    facts = provider("esol-hub", ("esol",), age_range=(18, 150), open_handovers=1)
+    [found] = candidates(Need(("esol",), district="N7", age_band="30-49"), [facts])
+    assert found.why(LABELS) == (
+        "offers English language (ESOL); works in any area; serves ages 18+; 1 open handover"
+    )
+
+
+def test_why_leaves_out_area_and_ages_the_adviser_did_not_give():
+    facts = provider("clinic", ("cv",), areas=("NW1",), age_range=(16, 24))
+    [found] = candidates(Need(("cv",)), [facts])
+    assert found.why(LABELS) == "offers CV and job applications; 0 open handovers"
+
+
+def test_why_falls_back_to_the_service_key_when_it_has_no_label():
+    [found] = candidates(Need(("forklift",)), [provider("depot", ("forklift",))])
+    assert found.why(LABELS).startswith("offers forklift;")
