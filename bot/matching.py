@@ -66,9 +66,7 @@ def covers_area(areas: Iterable[str] | None, district: str | None) -> bool:
                 return True
         elif (
             # Central London districts split by a final letter: W1A is part of W1.
-            district.startswith(area)
-            and len(district) == len(area) + 1
-            and district[-1].isalpha()
+            district.startswith(area) and len(district) == len(area) + 1 and district[-1].isalpha()
         ):
             return True
     return False

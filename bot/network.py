@@ -30,6 +30,8 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f"{text!r} is not a duration like 90s, 30m, 4h or 2d")
+    if int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is no time at all: give a duration like 4h or 2d")
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
@@ -83,6 +85,8 @@ class ProviderEntry(_Strict):
     def _areas(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
+        if not value:
+            raise ValueError("is empty: leave `areas` out for a provider that works anywhere")
         cleaned = [str(area).replace(" ", "").upper() for area in value]
         for area in cleaned:
             if not _DISTRICT.match(area):

@@ -87,7 +87,7 @@ def check_referral(form: ReferralForm, network: Network) -> Referral:
         urgency = Urgency.ROUTINE
     context = form.context.strip()
     if len(context) > CONTEXT_LIMIT:
-        errors[Block.CONTEXT] = f"Keep the context under {CONTEXT_LIMIT} characters."
+        errors[Block.CONTEXT] = f"Keep the context to {CONTEXT_LIMIT} characters or fewer."
     if not form.consent:
         errors[Block.CONSENT] = (
             "The resident's consent is needed before anything is shared. "

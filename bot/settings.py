@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -22,11 +22,19 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _strip(cls, value):
+        # A token pasted with a stray space or newline is still the token.
+        return value.strip() if isinstance(value, str) else value
+
     database_url: str = "sqlite:///handover.db"
     network_file: str = "network.yaml"
 
     def require(self, mode: Mode) -> None:
         """Raise one sentence naming what is missing or malformed for this way of running."""
+        mode = Mode(mode)
         needed = {"SLACK_BOT_TOKEN": (self.slack_bot_token, "xoxb-")}
         if mode is Mode.SOCKET:
             needed["SLACK_APP_TOKEN"] = (self.slack_app_token, "xapp-")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -15,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks import packed_sections
 from bot.blocks.replies import handover_line
 from bot.ids import Act
 from bot.network import Network
@@ -32,6 +34,7 @@ def home_view(
     queues: Sequence[tuple[Provider, Sequence[Handover]]],
     coordinator: tuple[dict[str, int], Sequence[Handover]] | None,
 ) -> dict:
+    """Your referrals, then the network (coordinators), then each queue while room remains."""
     blocks: list = [
         HeaderBlock(text=f"Warm handovers · {network.network.name}"[:150]),
         ActionsBlock(
@@ -46,41 +49,73 @@ def home_view(
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(text=handover_line(handover, provider, network)),
-                accessory=ButtonElement(
-                    text="Withdraw",
-                    action_id=Act.WITHDRAW,
-                    value=CardRef(h=handover.id).dump(),
-                    style="danger",
-                ),
+                accessory=_withdraw_button(handover),
             )
         )
-    for provider, queue in queues:
-        blocks += [DividerBlock(), HeaderBlock(text=f"Queue · {provider.name}"[:150])]
-        if not queue:
-            blocks.append(_note("Nothing waiting."))
-        for state, title in (
-            (State.PENDING, "Waiting to be accepted"),
-            (State.ACCEPTED, "Accepted, first contact due"),
-            (State.CONTACTED, "Awaiting outcome"),
-        ):
-            rows = [h for h in queue if h.state == state]
-            if rows:
-                lines = "\n".join(_queue_line(h, network) for h in rows[:SECTION_LIMIT])
-                blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{title}*\n{lines}")))
+    if len(mine) > SECTION_LIMIT:
+        blocks.append(_note(f"…and {len(mine) - SECTION_LIMIT} more: `/handover mine` lists all."))
     if coordinator is not None:
-        counts, unmatched = coordinator
-        blocks += [DividerBlock(), HeaderBlock(text="Network")]
-        summary = " · ".join(
-            f"{STATES[state]}: *{counts.get(state, 0)}*"
-            for state in (State.PENDING, State.ACCEPTED, State.CONTACTED, State.UNMATCHED)
-        )
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=summary)))
-        if unmatched:
-            lines = "\n".join(_queue_line(h, network) for h in unmatched[:SECTION_LIMIT])
-            blocks.append(
-                SectionBlock(text=MarkdownTextObject(text=f"*Needs routing by hand*\n{lines}"))
-            )
-    return View(type="home", blocks=blocks[:100]).to_dict()
+        blocks += _network_section(network, *coordinator)
+    for shown, (provider, queue) in enumerate(queues):
+        section = _queue_section(network, provider, queue)
+        # Slack's home tab holds 100 blocks; keep one for saying what did not fit.
+        if len(blocks) + len(section) > BLOCK_LIMIT - 1:
+            left = len(queues) - shown
+            blocks.append(_note(f"{left} more queues did not fit here: see each channel."))
+            break
+        blocks += section
+    return View(type="home", blocks=blocks).to_dict()
+
+
+BLOCK_LIMIT = 100
+
+
+def _withdraw_button(handover: Handover) -> ButtonElement:
+    return ButtonElement(
+        text="Withdraw",
+        action_id=Act.WITHDRAW,
+        value=CardRef(h=handover.id).dump(),
+        style="danger",
+        confirm=ConfirmObject(
+            title="Withdraw this handover?",
+            text=f"{handover.ref}: the provider is told and stops work on it.",
+            confirm="Withdraw",
+            deny="Keep it",
+        ),
+    )
+
+
+def _network_section(network: Network, counts: dict[str, int], unmatched) -> list:
+    blocks: list = [DividerBlock(), HeaderBlock(text="Network")]
+    summary = " · ".join(
+        f"{STATES[state]}: *{counts.get(state, 0)}*"
+        for state in (State.PENDING, State.ACCEPTED, State.CONTACTED, State.UNMATCHED)
+    )
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=summary)))
+    if unmatched:
+        lines = [_queue_line(h, network) for h in unmatched[:SECTION_LIMIT]]
+        if len(unmatched) > SECTION_LIMIT:
+            lines.append(f"…and {len(unmatched) - SECTION_LIMIT} more")
+        blocks += packed_sections(lines, title="*Needs routing by hand*")
+    return blocks
+
+
+def _queue_section(network: Network, provider: Provider, queue: Sequence[Handover]) -> list:
+    blocks: list = [DividerBlock(), HeaderBlock(text=f"Queue · {provider.name}"[:150])]
+    if not queue:
+        blocks.append(_note("Nothing waiting."))
+    for state, title in (
+        (State.PENDING, "Waiting to be accepted"),
+        (State.ACCEPTED, "Accepted, first contact due"),
+        (State.CONTACTED, "Awaiting outcome"),
+    ):
+        rows = [h for h in queue if h.state == state]
+        if rows:
+            lines = [_queue_line(h, network) for h in rows[:SECTION_LIMIT]]
+            if len(rows) > SECTION_LIMIT:
+                lines.append(f"…and {len(rows) - SECTION_LIMIT} more")
+            blocks += packed_sections(lines, title=f"*{title}*")
+    return blocks
 
 
 def _queue_line(handover: Handover, network: Network) -> str:

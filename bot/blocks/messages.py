@@ -40,9 +40,11 @@ def _referrer(handover: Handover) -> str:
 def card_status(handover: Handover, card_provider: str | None, provider: Provider | None) -> str:
     """One line saying where the handover stands, from this card's point of view."""
     if handover.state == State.WITHDRAWN:
-        return ":no_entry_sign: Withdrawn by the adviser. Nothing more to do."
+        return ":no_entry_sign: Withdrawn. Nothing more to do."
     if card_provider is not None and handover.provider_id != card_provider:
         where = f"*{escape(provider.name)}*" if provider else "the coordinators"
+        if handover.routed_by_hand:
+            return f":compass: A coordinator moved this handover to {where}."
         return f":arrow_right: Declined here; this handover has moved on to {where}."
     match handover.state:
         case State.PENDING:

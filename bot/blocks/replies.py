@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks import Message, render
+from bot.blocks import Message, packed_sections, render
 from bot.handovers import Status
 from bot.ids import COMMAND
 from bot.network import Network
@@ -41,6 +41,8 @@ _EVENT_WORDS = {
 }
 
 HISTORY_LIMIT = 30
+MINE_LIMIT = 50  # what storage.queries.open_for_adviser returns at most
+HISTORY_ROOM = 2900  # of a section's 3,000 characters, after the title
 
 
 def help_message(prefix: str = "") -> Message:
@@ -80,16 +82,22 @@ def status_message(status: Status, network: Network) -> Message:
         )
     if handover.outcome:
         fields.append(MarkdownTextObject(text=f"*Outcome*\n{label(OUTCOMES, handover.outcome)}"))
-    events = list(status.events)
-    shown = events[-HISTORY_LIMIT:]
-    history = "\n".join(event_line(e, status.providers, tz) for e in shown)
-    if len(events) > len(shown):
-        history = f"_…{len(events) - len(shown)} earlier events_\n" + history
+    # The newest events matter most: keep them, and say how many older ones are left out.
+    lines = [event_line(e, status.providers, tz) for e in status.events]
+    kept: list[str] = []
+    room = HISTORY_ROOM
+    for line in reversed(lines):
+        if len(kept) >= HISTORY_LIMIT or len(line) + 1 > room:
+            break
+        kept.insert(0, line)
+        room -= len(line) + 1
+    if len(kept) < len(lines):
+        kept.insert(0, f"_…{len(lines) - len(kept)} earlier events_")
     blocks = [
         HeaderBlock(text=clip(f"{handover.ref} · {needs}", 150)),
         SectionBlock(fields=fields),
         DividerBlock(),
-        SectionBlock(text=MarkdownTextObject(text=clip(f"*History*\n{history}", 3000))),
+        SectionBlock(text=MarkdownTextObject(text="*History*\n" + "\n".join(kept))),
     ]
     text = f"{handover.ref}: {label(STATES, handover.state)} ({where})."
     return Message(text, render(blocks))
@@ -105,14 +113,16 @@ def mine_message(rows: Sequence[tuple[Handover, Provider | None]], network: Netw
     if not rows:
         text = f"You have no open handovers. `{COMMAND}` raises one."
         return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
-    lines = "\n".join(handover_line(h, p, network) for h, p in rows)
-    text = f"Your open handovers ({len(rows)}):\n{lines}"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))]
-    if len(rows) >= 50:
+    lines = [handover_line(h, p, network) for h, p in rows]
+    blocks = packed_sections(lines, title=f"Your open handovers ({len(rows)}):")
+    if len(rows) >= MINE_LIMIT:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text="Showing the 50 most recent.")])
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Showing the {MINE_LIMIT} most recent.")]
+            )
         )
-    return Message(clip(text, 3000), render(blocks))
+    refs = ", ".join(h.ref for h, _ in rows)
+    return Message(clip(f"Your open handovers ({len(rows)}): {refs}", 3000), render(blocks))
 
 
 def providers_message(providers: Sequence[Provider], network: Network, need: str | None) -> Message:
@@ -138,14 +148,5 @@ def providers_message(providers: Sequence[Provider], network: Network, need: str
                 else f" · ages {provider.age_min}-{high}"
             )
         lines.append(f"*{escape(provider.name)}*: {escape(services)} · {areas}{ages}")
-    blocks = [HeaderBlock(text=clip(title, 150))]
-    # A section holds 3,000 characters: pack lines into as few sections as fit.
-    chunk = ""
-    for line in lines:
-        if len(chunk) + len(line) + 1 > 2900:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
-            chunk = ""
-        chunk = f"{chunk}\n{line}" if chunk else line
-    if chunk:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+    blocks = [HeaderBlock(text=clip(title, 150)), *packed_sections(lines)]
     return Message(f"{title}: {len(chosen)}.", render(blocks[:50]))
