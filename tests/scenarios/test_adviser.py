@@ -174,3 +174,20 @@ def test_forged_button_values_change_nothing(slack, fake):
     slack.click(CV_STAFF, "handover.accept", value="not json", message=card, channel=CV_CHANNEL)
     assert "out of date" in ephemeral(fake, CV_STAFF)
     assert fake.open_views(CV_STAFF) == []
+
+
+def test_withdrawing_an_unmatched_handover_clears_it_from_the_coordinators(slack, fake):
+    refer(slack, needs=["self_employment"])
+    slack.open_home(ADVISER)
+    home = fake.home(ADVISER)
+    button = next(
+        b["accessory"]
+        for b in home["blocks"]
+        if b.get("accessory", {}).get("text", {}).get("text") == "Withdraw"
+    )
+    slack.click(ADVISER, button["action_id"], value=button["value"], home=True)
+    card = last_card(fake, COORD_CHANNEL)
+    assert "withdrew it" in str(card)
+    assert not [b for b in card["blocks"] if "accessory" in b]  # no Route to… any more
+    # App Home was redrawn: the handover is no longer open.
+    assert "HO-0001" not in str(fake.home(ADVISER))
