@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from storage.db import make_engine, upgrade
 from tests.clock import MovableClock
-from tests.fakeslack import FakeSlack
+from sandbox.slack import FakeSlack
 from tests.harness import ErrorLog, Harness
 from tests.network import seed_workspace, test_network
 

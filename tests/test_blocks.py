@@ -35,7 +35,7 @@ from bot.network import load_network
 from bot.payloads import CardRef
 from bot.referral import ReferralForm, check_referral
 from storage.models import EventKind, Handover, HandoverEvent, Provider, Resident, State
-from tests.fakeslack.blockkit import validate_message_blocks, validate_view
+from sandbox.slack.blockkit import validate_message_blocks, validate_view
 
 NETWORK = load_network(Path(__file__).resolve().parent.parent / "network.example.yaml")
 TZ = NETWORK.network.timezone

@@ -11,9 +11,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.blockkit import validate_message_blocks, validate_view
-from tests.fakeslack.methods import METHODS, REFERENCE
+from sandbox.slack import FakeSlack
+from sandbox.slack.blockkit import validate_message_blocks, validate_view
+from sandbox.slack.methods import METHODS, REFERENCE
 
 # slack_sdk warns when blocks come without text; refusing exactly that is under test here.
 pytestmark = pytest.mark.filterwarnings("ignore:The top-level `text` argument:UserWarning")
