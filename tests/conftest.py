@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from sandbox.slack import FakeSlack
 from storage.db import make_engine, upgrade
 from tests.clock import MovableClock
-from sandbox.slack import FakeSlack
 from tests.harness import ErrorLog, Harness
 from tests.network import seed_workspace, test_network
 

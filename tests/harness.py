@@ -7,20 +7,18 @@ the work a listener does after ``ack()``, so tests never sleep.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
-from urllib.parse import urlencode
 
 from werkzeug.test import Client
 
 from bot.app import create_app, make_client
 from bot.web import wsgi_app
+from sandbox import requests
 
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T0001"
@@ -69,10 +67,7 @@ class ErrorLog(logging.Handler):
 
 
 def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict:
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    basestring = f"v0:{timestamp}:{body}".encode()
-    digest = hmac.new(secret.encode(), basestring, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
+    return requests.sign(body, secret=secret, timestamp=timestamp)
 
 
 class Harness:
@@ -101,11 +96,8 @@ class Harness:
         self.executor.drain()
         return response
 
-    def post_form(self, fields: dict[str, str], **sign_args):
-        return self.post(urlencode(fields), "application/x-www-form-urlencoded", **sign_args)
-
-    def post_payload(self, payload: dict[str, Any], **sign_args):
-        return self.post_form({"payload": json.dumps(payload)}, **sign_args)
+    def send(self, encoded: tuple[str, str], **sign_args):
+        return self.post(*encoded, **sign_args)
 
     @staticmethod
     def answer(response) -> dict:
@@ -116,18 +108,15 @@ class Harness:
     # -- what people do in Slack ----------------------------------------------------------
 
     def command(self, user: str, text: str = "", channel: str = "C0GENERAL1"):
-        return self.post_form(
-            {
-                "token": "legacy-verification-token",
-                "team_id": TEAM,
-                "channel_id": channel,
-                "user_id": user,
-                "command": "/handover",
-                "text": text,
-                "response_url": self.fake.response_url(user, channel),
-                "trigger_id": self.fake.issue_trigger_id(user),
-            }
+        fields = requests.slash_command(
+            team=TEAM,
+            user=user,
+            channel=channel,
+            text=text,
+            response_url=self.fake.response_url(user, channel),
+            trigger_id=self.fake.issue_trigger_id(user),
         )
+        return self.send(requests.form(fields))
 
     def click(
         self,
@@ -141,7 +130,7 @@ class Harness:
         home: bool = False,
     ):
         """A button (``value``) or select (``selected``) on a message, or in App Home."""
-        action: dict[str, Any] = {"action_id": action_id, "block_id": "b", "action_ts": "1.2"}
+        action: dict[str, Any] = {"action_id": action_id, "block_id": "b"}
         if selected is not None:
             action["type"] = "static_select"
             action["selected_option"] = {
@@ -151,27 +140,17 @@ class Harness:
         else:
             action["type"] = "button"
             action["value"] = value
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": user},
-            "api_app_id": "A0001",
-            "trigger_id": self.fake.issue_trigger_id(user),
-            "actions": [action],
-        }
-        if home:
-            payload["container"] = {"type": "view", "view_id": "VHOME"}
-            payload["view"] = {"type": "home", "id": "VHOME"}
-        else:
-            payload["container"] = {
-                "type": "message",
-                "message_ts": message["ts"],
-                "channel_id": channel,
-            }
-            payload["channel"] = {"id": channel}
-            payload["message"] = message
-            payload["response_url"] = self.fake.response_url(user, channel, message["ts"])
-        return self.post_payload(payload)
+        payload = requests.block_actions(
+            team=TEAM,
+            user=user,
+            trigger_id=self.fake.issue_trigger_id(user),
+            action=action,
+            channel=channel,
+            message=message,
+            response_url=None if home else self.fake.response_url(user, channel, message["ts"]),
+            view={"type": "home", "id": "VHOME"} if home else None,
+        )
+        return self.send(requests.interaction(payload))
 
     def click_button(self, user: str, message: dict, channel: str, label: str):
         """Click the button with this label on a message the bot posted."""
@@ -193,33 +172,22 @@ class Harness:
             open_views = self.fake.open_views(user)
             assert open_views, f"{user} has no modal open"
             view = open_views[-1]
-        submitted = {**view, "state": {"values": fill(view, answers)}}
-        submitted.setdefault("id", "VSUBMIT")
-        payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM},
-            "user": {"id": user},
-            "api_app_id": "A0001",
-            "trigger_id": self.fake.issue_trigger_id(user),
-            "view": submitted,
-        }
-        response = self.post_payload(payload)
+        payload = requests.view_submission(
+            team=TEAM,
+            user=user,
+            trigger_id=self.fake.issue_trigger_id(user),
+            view={"id": "VSUBMIT", **view},
+            values=fill(view, answers),
+        )
+        response = self.send(requests.interaction(payload))
         # Do with the acknowledgement what Slack does: close, update or show errors.
         if response.status_code == 200:
             self.fake.answer_view_submission(user, self.answer(response))
         return response
 
     def open_home(self, user: str):
-        event = {
-            "token": "legacy",
-            "team_id": TEAM,
-            "api_app_id": "A0001",
-            "type": "event_callback",
-            "event_id": f"Ev{time.monotonic_ns()}",
-            "event_time": int(time.time()),
-            "event": {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"},
-        }
-        return self.post(json.dumps(event), "application/json")
+        payload = requests.app_home_opened(team=TEAM, user=user, dm_channel="D0HOME")
+        return self.send(requests.event(payload))
 
 
 def fill(view: dict, answers: dict[str, Any]) -> dict:

@@ -34,8 +34,8 @@ from bot.ids import Act, Block, Callback
 from bot.network import load_network
 from bot.payloads import CardRef
 from bot.referral import ReferralForm, check_referral
-from storage.models import EventKind, Handover, HandoverEvent, Provider, Resident, State
 from sandbox.slack.blockkit import validate_message_blocks, validate_view
+from storage.models import EventKind, Handover, HandoverEvent, Provider, Resident, State
 
 NETWORK = load_network(Path(__file__).resolve().parent.parent / "network.example.yaml")
 TZ = NETWORK.network.timezone
