@@ -8,11 +8,12 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from . import chat, methods
+from . import chat, files, methods, persist
 from .errors import SlackError
-from .server import RESPONSE_URL_PREFIX, Reply, Server
-from .state import Channel, User, Workspace
+from .server import RESPONSE_URL_PREFIX, OtherHandler, Reply, Request, Server
+from .state import Channel, Ephemeral, User, Workspace
 from .views import answer_submission
 
 
@@ -52,6 +53,9 @@ class FakeSlack:
         *,
         team_name: str = "Fake Workspace",
         clock: Callable[[], float] = time.monotonic,
+        port: int = 0,
+        routes: OtherHandler | None = None,
+        store: Path | None = None,
     ):
         self.bot_token = bot_token
         self.bot_user_id = bot_user_id
@@ -60,15 +64,24 @@ class FakeSlack:
         self._ws = Workspace(
             team_id=team_id, team_name=team_name, bot_user_id=bot_user_id, clock=clock
         )
-        self.add_user(bot_user_id, name="bot", real_name="Warm handover bot", is_bot=True)
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._server: Server | None = None
+        self._port = port
+        # Other paths (the sandbox's pages) are handed to ``routes``.
+        self._routes = routes
+        # Where the workspace is saved after every change (the sandbox); None: memory only.
+        self._store = store
+        # Bumped on every change, so a page can tell when to redraw.
+        self.version = 0
+        if store is None or not persist.load_file(self._ws, store):
+            self.add_user(bot_user_id, name="bot", real_name="Warm handover bot", is_bot=True)
 
     # lifecycle
 
     def start(self) -> FakeSlack:
-        self._server = Server(self._on_api, self._on_response_url)
+        self._server = Server(self._on_api, self._on_response_url, self._on_other, self._port)
+        self._ws.base_url = self._server.base_url
         self._server.start()
         return self
 
@@ -118,6 +131,7 @@ class FakeSlack:
         )
         with self._lock:
             self._ws.users[user_id] = user
+            self._changed()
 
     def add_channel(
         self,
@@ -135,6 +149,7 @@ class FakeSlack:
             self._ws.channels[channel_id] = Channel(
                 id=channel_id, name=name, members=member_ids, is_private=is_private
             )
+            self._changed()
 
     def add_message(
         self, channel: str, text: str, *, user: str, thread_ts: str | None = None
@@ -144,6 +159,7 @@ class FakeSlack:
             posted = self._ws.post(
                 self._channel_id(channel), user=user, text=text, blocks=[], thread_ts=thread_ts
             )
+            self._changed()
             return posted.ts
 
     # tokens that Slack hands the app inside interaction payloads
@@ -175,7 +191,10 @@ class FakeSlack:
         Slack would show the user an error instead.
         """
         with self._lock:
-            answer_submission(self._ws, user, ack or {})
+            try:
+                answer_submission(self._ws, user, ack or {})
+            finally:
+                self._changed()
 
     # failure injection and reset
 
@@ -203,6 +222,44 @@ class FakeSlack:
             self._calls.clear()
             self._failures.clear()
             self._ws.clear_activity()
+            self._changed()
+
+    def add_ephemeral(
+        self, user: str, channel: str, text: str, blocks: list | None = None, *, source: str
+    ) -> None:
+        """An ephemeral message shown to ``user`` only, e.g. a slash command's acknowledgement."""
+        with self._lock:
+            self._ws.ephemerals.append(
+                Ephemeral(
+                    ts=self._ws.next_ts(),
+                    channel=self._channel_id(channel),
+                    user=user,
+                    text=text,
+                    blocks=blocks or [],
+                    source=source,
+                )
+            )
+            self._changed()
+
+    def users(self) -> list[dict]:
+        with self._lock:
+            return [dict(vars(user)) for user in self._ws.users.values()]
+
+    def channels(self) -> list[dict]:
+        """Every channel and DM: {id, name, members, is_private, is_im, im_user}."""
+        with self._lock:
+            return [
+                {**vars(channel), "members": list(channel.members), "is_im": channel.is_im}
+                for channel in self._ws.channels.values()
+            ]
+
+    def file(self, file_id: str) -> dict | None:
+        """An uploaded file's summary and bytes."""
+        with self._lock:
+            file = self._ws.files.get(file_id)
+            if file is None:
+                return None
+            return {**file.summary(self.base_url), "content": file.content}
 
     # what the app did
 
@@ -272,7 +329,33 @@ class FakeSlack:
         with self._lock:
             reply = self._answer_api(method, args, authorization)
             self._record(method, args, reply)
+            self._changed()
             return reply
+
+    def _on_other(self, request: Request) -> Reply:
+        """Uploads and files here; anything else to the sandbox's routes, if any."""
+        kind, _, file_id = request.path.strip("/").partition("/")
+        if kind == "upload" and request.method == "POST":
+            with self._lock:
+                content_type = request.headers.get("Content-Type", "")
+                ok = files.receive_upload(self._ws, file_id, request.body, content_type)
+                self._changed()
+            return Reply(200, "OK - uploaded") if ok else Reply(404, "upload_not_found")
+        if kind == "files" and request.method == "GET":
+            with self._lock:
+                file = self._ws.files.get(file_id)
+                if file is None or file.content is None:
+                    return Reply(404, "file_not_found")
+                return Reply(200, file.content, content_type=file.mimetype)
+        if self._routes is not None:
+            return self._routes(request)
+        return Reply(404, "not_found")
+
+    def _changed(self) -> None:
+        """Called, holding the lock, after anything that may have changed the workspace."""
+        self.version += 1
+        if self._store is not None:
+            persist.save_file(self._ws, self._store)
 
     def _answer_api(self, method: str, args: dict, authorization: str) -> Reply:
         failure = self._take_failure(method)

@@ -14,7 +14,7 @@ import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
 
-from . import chat, views
+from . import chat, files, views
 from .args import bool_arg, int_arg, is_missing, list_arg, text_arg
 from .errors import SlackError, invalid_arguments
 from .state import Channel, User, Workspace
@@ -219,4 +219,5 @@ METHODS: dict[str, Method] = {
     "users.info": users_info,
     **chat.METHODS,
     **views.METHODS,
+    **files.METHODS,
 }

@@ -22,12 +22,26 @@ JSON_TEXT_ARGS = ("blocks", "view", "attachments")
 @dataclass
 class Reply:
     status: int = 200
-    body: dict | str = field(default_factory=dict)  # dict -> JSON, str -> plain text
+    # dict/list -> JSON, str -> plain text, bytes -> sent as they are with ``content_type``
+    body: dict | list | str | bytes = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class Request:
+    """Any other request (uploads, files, the sandbox's pages): what a route needs."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
 
 
 ApiHandler = Callable[[str, dict, str], Reply]  # (method, args, Authorization header)
 ResponseUrlHandler = Callable[[str, dict], Reply]  # (url token, JSON payload)
+OtherHandler = Callable[[Request], Reply]
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -36,17 +50,32 @@ class _HTTPServer(ThreadingHTTPServer):
     # once, and the client's TCP retry then stalls for a second.
     request_queue_size = 128
 
-    def __init__(self, on_api: ApiHandler, on_response_url: ResponseUrlHandler):
-        super().__init__(("127.0.0.1", 0), _RequestHandler)  # port 0: any free port
+    def __init__(
+        self,
+        on_api: ApiHandler,
+        on_response_url: ResponseUrlHandler,
+        on_other: OtherHandler,
+        port: int = 0,
+    ):
+        super().__init__(("127.0.0.1", port), _RequestHandler)  # port 0: any free port
         self.on_api = on_api
         self.on_response_url = on_response_url
+        self.on_other = on_other
 
 
 class Server:
     """An HTTP server on 127.0.0.1 and a free port, served from a daemon thread."""
 
-    def __init__(self, on_api: ApiHandler, on_response_url: ResponseUrlHandler):
-        self._httpd = _HTTPServer(on_api, on_response_url)
+    def __init__(
+        self,
+        on_api: ApiHandler,
+        on_response_url: ResponseUrlHandler,
+        on_other: OtherHandler | None = None,
+        port: int = 0,
+    ):
+        self._httpd = _HTTPServer(
+            on_api, on_response_url, on_other or (lambda request: Reply(404, "not_found")), port
+        )
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
     @property
@@ -90,7 +119,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             token = url.path[len(RESPONSE_URL_PREFIX) :]
             reply = self.server.on_response_url(token, _json_object(self._body()))
         else:
-            reply = Reply(404, "not_found")
+            request = Request(
+                self.command, url.path, url.query, dict(self.headers.items()), self._body()
+            )
+            reply = self.server.on_other(request)
         self._send(reply)
 
     def _body(self) -> bytes:
@@ -98,8 +130,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, reply: Reply) -> None:
-        if isinstance(reply.body, str):
-            payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
+        if isinstance(reply.body, bytes):
+            payload, content_type = reply.body, reply.content_type or "application/octet-stream"
+        elif isinstance(reply.body, str):
+            payload = reply.body.encode()
+            content_type = reply.content_type or "text/plain; charset=utf-8"
         else:
             payload, content_type = json.dumps(reply.body).encode(), "application/json"
         self.send_response(reply.status)

@@ -52,6 +52,7 @@ class Message:
     blocks: list = field(default_factory=list)
     attachments: list | None = None
     thread_ts: str | None = None  # set on replies only; top-level messages have None
+    files: list[str] = field(default_factory=list)  # ids of UploadedFile shared with it
 
     def summary(self) -> dict:
         """The shape tests read through ``FakeSlack.messages()``."""
@@ -66,7 +67,31 @@ class Message:
             summary["thread_ts"] = self.thread_ts
         if self.attachments is not None:
             summary["attachments"] = self.attachments
+        if self.files:
+            summary["files"] = list(self.files)
         return summary
+
+
+@dataclass
+class UploadedFile:
+    id: str
+    name: str
+    title: str
+    length: int
+    alt_text: str | None = None
+    mimetype: str = "application/octet-stream"
+    content: bytes | None = None  # None until the bytes are POSTed to the upload URL
+    completed: bool = False
+
+    def summary(self, base_url: str) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "title": self.title,
+            "mimetype": self.mimetype,
+            "size": self.length,
+            "url_private": f"{base_url}/files/{self.id}",
+        }
 
 
 @dataclass
@@ -142,6 +167,7 @@ class Workspace:
         self.bot_id = "B" + bot_user_id.lstrip("UW")
         self.app_id = "A" + bot_user_id.lstrip("UW")
         self.clock = clock
+        self.base_url = ""  # where the fake is served, for upload and file URLs
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self._counter = itertools.count(1)
@@ -155,8 +181,18 @@ class Workspace:
         self.homes: dict[str, View] = {}
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
+        self.files: dict[str, UploadedFile] = {}
 
     # ids and timestamps
+
+    def peek_counter(self) -> int:
+        """The next number ids and timestamps will use (for saving the workspace)."""
+        value = next(self._counter)
+        self._counter = itertools.count(value)
+        return value
+
+    def restart_counter(self, value: int) -> None:
+        self._counter = itertools.count(value)
 
     def next_ts(self) -> str:
         micros = _TS_EPOCH_MICROS + _TS_STEP_MICROS * next(self._counter)
