@@ -16,6 +16,11 @@ from dotenv import find_dotenv, load_dotenv
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Warm handover bot for Slack.")
     parser.add_argument("--http", action="store_true", help="serve Slack's requests over HTTP")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run with a stand-in Slack workspace in your browser (no tokens needed)",
+    )
     parser.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on")
     parser.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     return parser.parse_args(argv)
@@ -67,7 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic describes every plugin it loads at INFO: noise before the first useful line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = parse_args(argv)
+    if args.sandbox:
+        from sandbox.run import main as sandbox
+
+        return sandbox(args.port)
 
     from bot.errors import ConfigError
     from bot.settings import Mode

@@ -60,6 +60,7 @@ class FakeSlack:
         self.bot_token = bot_token
         self.bot_user_id = bot_user_id
         self.team_id = team_id
+        self.team_name = team_name
         self._lock = threading.RLock()
         self._ws = Workspace(
             team_id=team_id, team_name=team_name, bot_user_id=bot_user_id, clock=clock
@@ -69,7 +70,7 @@ class FakeSlack:
         self._server: Server | None = None
         self._port = port
         # Other paths (the sandbox's pages) are handed to ``routes``.
-        self._routes = routes
+        self.routes = routes
         # Where the workspace is saved after every change (the sandbox); None: memory only.
         self._store = store
         # Bumped on every change, so a page can tell when to redraw.
@@ -241,6 +242,10 @@ class FakeSlack:
             )
             self._changed()
 
+    def close_modal(self, user: str) -> None:
+        """The person closed their top modal (Cancel), as Slack does without asking the app."""
+        self.answer_view_submission(user, {})
+
     def users(self) -> list[dict]:
         with self._lock:
             return [dict(vars(user)) for user in self._ws.users.values()]
@@ -347,8 +352,8 @@ class FakeSlack:
                 if file is None or file.content is None:
                     return Reply(404, "file_not_found")
                 return Reply(200, file.content, content_type=file.mimetype)
-        if self._routes is not None:
-            return self._routes(request)
+        if self.routes is not None:
+            return self.routes(request)
         return Reply(404, "not_found")
 
     def _changed(self) -> None:

@@ -1,0 +1,118 @@
+"""``python app.py --sandbox``: the real bot, a stand-in Slack, and a page to use them.
+
+Two servers in one process: the stand-in Slack (Web API, files and the page) on the
+port the user asked for, and the bot's own production HTTP server on a free port.
+Nothing in the bot knows it is in a sandbox: it gets a token, a signing secret and
+SLACK_API_URL like anywhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+from sqlmodel import SQLModel
+
+from bot.app import create_app, make_client
+from bot.errors import ConfigError
+from bot.network import load_network
+from bot.web import Server
+from sandbox import demo
+from sandbox.slack import FakeSlack
+from sandbox.ui import SandboxUI
+from storage.db import make_engine, upgrade
+
+log = logging.getLogger(__name__)
+
+EXAMPLE_NETWORK = Path(__file__).resolve().parent.parent / "network.example.yaml"
+BOT_TOKEN = "xoxb-sandbox"
+
+
+def network_file() -> Path:
+    """The user's network file if there is one, else the example network."""
+    chosen = os.environ.get("NETWORK_FILE")
+    if chosen and Path(chosen).exists():
+        return Path(chosen)
+    if Path("network.yaml").exists():
+        return Path("network.yaml")
+    return EXAMPLE_NETWORK
+
+
+class Sandbox:
+    def __init__(self, *, port: int, folder: Path, listener_executor=None):
+        self.network = load_network(network_file())
+        folder.mkdir(parents=True, exist_ok=True)
+        self.personas = demo.people(self.network)
+        secret = secrets.token_hex(16)
+        self.fake = FakeSlack(
+            bot_token=BOT_TOKEN,
+            team_name=self.network.network.name,
+            port=port,
+            store=folder / "workspace.json",
+        )
+        self.fake.routes = SandboxUI(
+            self.fake,
+            self.personas,
+            signing_secret=secret,
+            bot_url=lambda: f"http://127.0.0.1:{self.bot.port}/slack/events",
+            reset=self.reset,
+        )
+        self.engine = make_engine(f"sqlite:///{folder / 'handover.db'}")
+        upgrade(self.engine)
+        self.fake.start()
+        demo.seed(self.fake, self.network, self.personas)
+        app = create_app(
+            network=self.network,
+            engine=self.engine,
+            client=make_client(BOT_TOKEN, self.fake.api_url),
+            signing_secret=secret,
+            listener_executor=listener_executor,
+        )
+        self.bot = Server(app, self.engine, host="127.0.0.1", port=0)
+
+    @property
+    def url(self) -> str:
+        return self.fake.base_url
+
+    def reset(self) -> None:
+        """Start the demo again: no handovers, no messages; the people and channels stay."""
+        with self.engine.begin() as connection:
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                if table.name != "provider":
+                    connection.execute(table.delete())
+        self.fake.reset()
+        demo.seed(self.fake, self.network, self.personas)
+
+    def run(self) -> None:
+        self.bot.run()
+
+    def stop(self, *_signal) -> None:
+        self.bot.stop()
+        self.fake.stop()
+
+
+def main(port: int) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.WARNING)  # one line for the user: the URL
+    try:
+        sandbox = Sandbox(port=port, folder=Path(".sandbox"))
+    except ConfigError as error:
+        print(f"Cannot start the sandbox: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(
+            f"Cannot start the sandbox on port {port} ({error.strerror}): try --port.",
+            file=sys.stderr,
+        )
+        return 2
+    signal.signal(signal.SIGTERM, sandbox.stop)
+    print(f"Sandbox running: open {sandbox.url} (Ctrl-C to stop)", flush=True)
+    try:
+        sandbox.run()
+    finally:
+        sandbox.fake.stop()
+    return 0
