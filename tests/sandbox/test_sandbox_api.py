@@ -58,7 +58,7 @@ def start(folder):
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
+def demo(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no network.yaml here: the example network is used
     monkeypatch.delenv("NETWORK_FILE", raising=False)
     sandbox, thread, page = start(tmp_path / ".sandbox")
@@ -86,11 +86,11 @@ def button(message: dict, label: str) -> dict:
     raise AssertionError(f"no {label} button")
 
 
-def test_an_adviser_refers_and_a_provider_accepts_in_the_sandbox(page):
-    assert page.refer() == {"ok": True}
-    staff, channel, card = find_card(page)
+def test_an_adviser_refers_and_a_provider_accepts_in_the_sandbox(demo):
+    assert demo.refer() == {"ok": True}
+    staff, channel, card = find_card(demo)
     assert "Sam Resident" not in json.dumps(card)
-    page.post(
+    demo.post(
         "action",
         **{"as": staff},
         conv=channel,
@@ -98,55 +98,55 @@ def test_an_adviser_refers_and_a_provider_accepts_in_the_sandbox(page):
         message_ts=card["ts"],
         action=button(card, "Accept"),
     )
-    modal = page.state(staff, channel)["modal"]
+    modal = demo.state(staff, channel)["modal"]
     assert modal["view"]["title"]["text"] == "Accept HO-0001"
-    page.post(
+    demo.post(
         "submit",
         **{"as": staff},
         view_id=modal["id"],
         values=fill(modal["view"], {"contact_by": "2099-01-05"}),
     )
-    shown = page.state(staff, channel)
+    shown = demo.state(staff, channel)
     assert "Sam Resident" in json.dumps(shown["modal"]["view"])  # details, privately
     assert "Sam Resident" not in json.dumps(shown["conversation"])
-    dm = page.messages(staff, f"D{staff}")
+    dm = demo.messages(staff, f"D{staff}")
     assert any("Sam Resident" in json.dumps(m["blocks"]) for m in dm)
-    card = next(m for m in page.messages(staff, channel) if m["ts"] == card["ts"])
+    card = next(m for m in demo.messages(staff, channel) if m["ts"] == card["ts"])
     assert "Made contact" in json.dumps(card["blocks"])
-    told = page.messages(ADVISER, f"D{ADVISER}")
+    told = demo.messages(ADVISER, f"D{ADVISER}")
     assert any("accepted" in m["text"] for m in told)
-    thread = page.state(staff, channel, thread=card["ts"])["thread"]
+    thread = demo.state(staff, channel, thread=card["ts"])["thread"]
     assert any("accepted" in r["text"] for r in thread["replies"])
 
 
-def test_bad_input_comes_back_as_inline_errors(page):
-    answer = page.refer(consent=[], phone="123")
+def test_bad_input_comes_back_as_inline_errors(demo):
+    answer = demo.refer(consent=[], phone="123")
     assert answer["ok"] and set(answer["errors"]) == {"consent", "phone"}
-    modal = page.state(ADVISER, GENERAL)["modal"]
+    modal = demo.state(ADVISER, GENERAL)["modal"]
     assert modal["errors"]["phone"].startswith("That is not a UK phone number")
 
 
-def test_a_commands_answer_is_shown_only_to_whoever_typed_it(page):
-    page.post("command", **{"as": ADVISER}, conv=GENERAL, text="/handover help")
-    mine = page.messages(ADVISER, GENERAL)
+def test_a_commands_answer_is_shown_only_to_whoever_typed_it(demo):
+    demo.post("command", **{"as": ADVISER}, conv=GENERAL, text="/handover help")
+    mine = demo.messages(ADVISER, GENERAL)
     assert mine[-1]["ephemeral"] and "status HO-0042" in mine[-1]["text"]
-    assert page.messages("U0ADVISER2", GENERAL) == []
+    assert demo.messages("U0ADVISER2", GENERAL) == []
 
 
-def test_app_home_and_the_withdraw_button(page):
-    page.refer()
-    page.post("home", **{"as": ADVISER})
-    home = page.state(ADVISER, "home")["conversation"]["home"]
+def test_app_home_and_the_withdraw_button(demo):
+    demo.refer()
+    demo.post("home", **{"as": ADVISER})
+    home = demo.state(ADVISER, "home")["conversation"]["home"]
     assert "HO-0001" in json.dumps(home)
     withdraw = next(b["accessory"] for b in home["blocks"] if "accessory" in b)
-    page.post(
+    demo.post(
         "action",
         **{"as": ADVISER},
         conv="home",
         surface="home",
         action={"type": "button", "action_id": withdraw["action_id"], "value": withdraw["value"]},
     )
-    _, _, card = find_card(page)
+    _, _, card = find_card(demo)
     assert "Withdrawn" in json.dumps(card["blocks"])
 
 
@@ -173,10 +173,10 @@ def test_the_demo_survives_a_restart_and_reset_starts_again(tmp_path, monkeypatc
         thread.join(timeout=15)
 
 
-def test_refusals_are_sentences_for_the_page(page):
-    assert page.post("command", **{"as": ADVISER}, conv=GENERAL, text="/weather") == {
+def test_refusals_are_sentences_for_the_page(demo):
+    assert demo.post("command", **{"as": ADVISER}, conv=GENERAL, text="/weather") == {
         "ok": False,
         "error": "/weather is not a command here: try /handover.",
     }
-    answer = page.post("command", **{"as": ADVISER}, conv="C0CVCLINIC", text="/handover")
+    answer = demo.post("command", **{"as": ADVISER}, conv="C0CVCLINIC", text="/handover")
     assert answer["ok"] is False and "not in that channel" in answer["error"]
