@@ -7,7 +7,8 @@ says what happened; telling people about it is the notifier's job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -65,6 +66,42 @@ class Status:
     provider: Provider | None
     events: Sequence[HandoverEvent]
     providers: dict[str, Provider] = field(default_factory=dict)
+
+
+class _Step:
+    """A transition under way (see ``Handovers._transition``)."""
+
+    def __init__(self, owner: Handovers, session: Session, handover, rule, actor_id, now):
+        self.owner = owner
+        self.session = session
+        self.handover = handover
+        self.rule = rule
+        self.actor_id = actor_id
+        self.now = now
+        self.before = handover.state
+        self.previous = owner._provider(session, handover.provider_id)
+
+    def apply(self, **values) -> None:
+        changes = {"state": self.rule.to, "updated_at": self.now, **values}
+        if changes["state"] is None:  # the rule leaves the next state to routing
+            del changes["state"]
+        self.owner._apply(self.session, self.handover, changes)
+
+    def record(self, **event) -> None:
+        queries.record_event(
+            session=self.session,
+            handover=self.handover,
+            kind=self.rule.event,
+            at=self.now,
+            actor_id=self.actor_id,
+            from_state=self.before,
+            **event,
+        )
+
+    def done(self, **change) -> Change:
+        self.session.commit()
+        provider = self.owner._provider(self.session, self.handover.provider_id)
+        return Change(self.rule.event, self.handover, self.actor_id, provider=provider, **change)
 
 
 class Handovers:
@@ -227,39 +264,11 @@ class Handovers:
     ) -> Change:
         if contact_by < self._today():
             raise InvalidInput({Block.CONTACT_BY: "Choose today or a later date."})
-        now = self.clock.now()
-        with self.sessions() as session:
-            handover = self._for_provider(session, handover_id, card_provider)
-            rule = self._check(session, handover, Action.ACCEPT, actor_id)
-            before = handover.state
-            self._apply(
-                session,
-                handover,
-                {
-                    "state": rule.to,
-                    "worker_id": actor_id,
-                    "promised_contact_by": contact_by,
-                    "accepted_at": now,
-                    "updated_at": now,
-                },
-            )
-            queries.record_event(
-                session=session,
-                handover=handover,
-                kind=rule.event,
-                at=now,
-                actor_id=actor_id,
-                from_state=before,
-                note=f"first contact by {contact_by.isoformat()}",
-            )
-            session.commit()
-            return Change(
-                rule.event,
-                handover,
-                actor_id,
-                provider=self._provider(session, handover.provider_id),
-                resident=queries.get_resident(session=session, handover_id=handover.id),
-            )
+        with self._transition(Action.ACCEPT, handover_id, card_provider, actor_id) as step:
+            step.apply(worker_id=actor_id, promised_contact_by=contact_by, accepted_at=step.now)
+            step.record(note=f"first contact by {contact_by.isoformat()}")
+            resident = queries.get_resident(session=step.session, handover_id=handover_id)
+            return step.done(resident=resident)
 
     def decline(
         self, handover_id: int, *, card_provider: str, actor_id: str, reason: str, note: str = ""
@@ -268,53 +277,25 @@ class Handovers:
             reason = DeclineReason(reason)
         except ValueError:
             raise InvalidInput({Block.REASON: "Choose a reason from the list."}) from None
-        note = note.strip()
+        note = note.strip() or None
         if reason is DeclineReason.OTHER and not note:
             raise InvalidInput({Block.REASON_NOTE: "Say why, so the adviser knows what to try."})
-        now = self.clock.now()
-        with self.sessions() as session:
-            handover = self._for_provider(session, handover_id, card_provider)
-            rule = self._check(session, handover, Action.DECLINE, actor_id)
-            before = handover.state
-            previous = self._provider(session, handover.provider_id)
+        with self._transition(Action.DECLINE, handover_id, card_provider, actor_id) as step:
+            session, handover = step.session, step.handover
             declined = queries.declined_by(session=session, handover_id=handover.id)
-            declined.add(previous.id)
+            declined.add(step.previous.id)
+            # Straight on to the next provider that fits: nobody holds a dead referral.
             best = self._best_candidate(session, handover, declined)
-            values = self._placement(session, best, now)
-            self._apply(session, handover, {**values, "updated_at": now})
-            queries.record_event(
-                session=session,
-                handover=handover,
-                kind=rule.event,
-                at=now,
-                actor_id=actor_id,
-                from_state=before,
-                provider_id=previous.id,
-                reason=reason,
-                note=note or None,
-            )
-            routed = self._record_routing(session, handover, best, now, actor_id=None)
-            session.commit()
-            return Change(
-                rule.event,
-                handover,
-                actor_id,
-                provider=self._provider(session, handover.provider_id),
-                previous=previous,
-                reason=reason,
-                note=note or None,
-                routed=routed,
-            )
+            step.apply(**self._placement(session, best, step.now))
+            step.record(provider_id=step.previous.id, reason=reason, note=note)
+            routed = self._record_routing(session, handover, best, step.now, actor_id=None)
+            return step.done(previous=step.previous, reason=reason, note=note, routed=routed)
 
     def make_contact(self, handover_id: int, *, card_provider: str, actor_id: str) -> Change:
-        now = self.clock.now()
-        return self._simple(
-            Action.CONTACT,
-            handover_id,
-            card_provider,
-            actor_id,
-            {"contacted_at": now},
-        )
+        with self._transition(Action.CONTACT, handover_id, card_provider, actor_id) as step:
+            step.apply(contacted_at=step.now)
+            step.record()
+            return step.done()
 
     def record_outcome(
         self, handover_id: int, *, card_provider: str, actor_id: str, outcome: str, note: str = ""
@@ -323,97 +304,52 @@ class Handovers:
             outcome = Outcome(outcome)
         except ValueError:
             raise InvalidInput({Block.OUTCOME: "Choose an outcome from the list."}) from None
-        note = note.strip()
+        note = note.strip() or None
         if outcome is Outcome.OTHER and not note:
             raise InvalidInput({Block.OUTCOME_NOTE: "Say what happened."})
-        now = self.clock.now()
-        return self._simple(
-            Action.CLOSE,
-            handover_id,
-            card_provider,
-            actor_id,
-            {"outcome": outcome, "outcome_note": note or None, "closed_at": now},
-            reason=outcome,
-            note=note or None,
-        )
+        with self._transition(Action.CLOSE, handover_id, card_provider, actor_id) as step:
+            step.apply(outcome=outcome, outcome_note=note, closed_at=step.now)
+            step.record(reason=outcome, note=note)
+            return step.done(reason=outcome, note=note)
 
-    def _simple(self, action, handover_id, card_provider, actor_id, values, **event) -> Change:
-        now = self.clock.now()
+    # -- adviser and coordinator actions ---------------------------------------------------
+
+    def withdraw(self, handover_id: int, *, actor_id: str) -> Change:
+        with self._transition(Action.WITHDRAW, handover_id, None, actor_id) as step:
+            step.apply(closed_at=step.now)
+            step.record()
+            return step.done()
+
+    def route_by_hand(self, handover_id: int, *, provider_id: str, actor_id: str) -> Change:
+        with self._transition(Action.ROUTE_BY_HAND, handover_id, None, actor_id) as step:
+            target = self._provider(step.session, provider_id)
+            if target is None or not target.active:
+                raise InvalidInput({Block.REASON: "Choose a provider from the list."})
+            if target.id == step.handover.provider_id:
+                raise Conflict(f"{step.handover.ref} is already with {target.name}.")
+            target.last_routed_at = step.now
+            step.session.add(target)
+            step.apply(
+                provider_id=target.id,
+                routed_by_hand=True,
+                match_reason="routed by hand by a coordinator",
+            )
+            step.record()
+            return step.done(previous=step.previous, routed=EventKind.ROUTED_BY_HAND)
+
+    @contextmanager
+    def _transition(
+        self, action: Action, handover_id: int, card_provider: str | None, actor_id: str
+    ) -> Iterator[_Step]:
+        """One change in one transaction: load, check the rule and the actor, then the step
+        applies it as a compare-and-set, records the event and commits."""
         with self.sessions() as session:
             if card_provider is None:
                 handover = self._load(session, handover_id)
             else:
                 handover = self._for_provider(session, handover_id, card_provider)
             rule = self._check(session, handover, action, actor_id)
-            before = handover.state
-            self._apply(session, handover, {"state": rule.to, "updated_at": now, **values})
-            queries.record_event(
-                session=session,
-                handover=handover,
-                kind=rule.event,
-                at=now,
-                actor_id=actor_id,
-                from_state=before,
-                **event,
-            )
-            session.commit()
-            return Change(
-                rule.event,
-                handover,
-                actor_id,
-                provider=self._provider(session, handover.provider_id),
-                reason=event.get("reason"),
-                note=event.get("note"),
-            )
-
-    # -- adviser and coordinator actions ---------------------------------------------------
-
-    def withdraw(self, handover_id: int, *, actor_id: str) -> Change:
-        now = self.clock.now()
-        return self._simple(Action.WITHDRAW, handover_id, None, actor_id, {"closed_at": now})
-
-    def route_by_hand(self, handover_id: int, *, provider_id: str, actor_id: str) -> Change:
-        now = self.clock.now()
-        with self.sessions() as session:
-            handover = self._load(session, handover_id)
-            rule = self._check(session, handover, Action.ROUTE_BY_HAND, actor_id)
-            target = self._provider(session, provider_id)
-            if target is None or not target.active:
-                raise InvalidInput({Block.REASON: "Choose a provider from the list."})
-            if target.id == handover.provider_id:
-                raise Conflict(f"{handover.ref} is already with {target.name}.")
-            before = handover.state
-            previous = self._provider(session, handover.provider_id)
-            target.last_routed_at = now
-            session.add(target)
-            self._apply(
-                session,
-                handover,
-                {
-                    "state": rule.to,
-                    "provider_id": target.id,
-                    "routed_by_hand": True,
-                    "match_reason": "routed by hand by a coordinator",
-                    "updated_at": now,
-                },
-            )
-            queries.record_event(
-                session=session,
-                handover=handover,
-                kind=rule.event,
-                at=now,
-                actor_id=actor_id,
-                from_state=before,
-            )
-            session.commit()
-            return Change(
-                rule.event,
-                handover,
-                actor_id,
-                provider=target,
-                previous=previous,
-                routed=EventKind.ROUTED_BY_HAND,
-            )
+            yield _Step(self, session, handover, rule, actor_id, self.clock.now())
 
     # -- reading -------------------------------------------------------------------------
 
@@ -574,6 +510,7 @@ class Handovers:
                 return f"{handover.ref} is waiting for {name} to accept it."
 
     def _apply(self, session: Session, handover: Handover, values: dict) -> None:
+        """Compare-and-set; a lost race re-reads the handover to say who won."""
         if not queries.compare_and_set(session=session, handover=handover, values=values):
             session.rollback()
             fresh = self._load(session, handover.id)
