@@ -23,37 +23,30 @@ def _ref(action: dict) -> CardRef:
     return CardRef.load(raw)
 
 
-@acknowledged
-def accept(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+def _open_from_card(
+    bot: Bot, body: dict, action: dict, client: WebClient, what: Action, modal, **extra
+) -> None:
+    """Check the change could apply before asking anything; then open its modal."""
     ref = _ref(action)
-    handover = bot.handovers.precheck(
-        Action.ACCEPT, ref.h, card_provider=ref.p, actor_id=body["user"]["id"]
-    )
-    default = bot.handovers.default_contact_by()
-    view = accept_modal(handover, provider_id=ref.p, default_date=default)
+    handover = bot.handovers.precheck(what, ref.h, card_provider=ref.p, actor_id=body["user"]["id"])
+    view = modal(handover, provider_id=ref.p, **extra)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 @acknowledged
+def accept(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    default = bot.handovers.default_contact_by()
+    _open_from_card(bot, body, action, client, Action.ACCEPT, accept_modal, default_date=default)
+
+
+@acknowledged
 def decline(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
-    ref = _ref(action)
-    handover = bot.handovers.precheck(
-        Action.DECLINE, ref.h, card_provider=ref.p, actor_id=body["user"]["id"]
-    )
-    client.views_open(
-        trigger_id=body["trigger_id"], view=decline_modal(handover, provider_id=ref.p)
-    )
+    _open_from_card(bot, body, action, client, Action.DECLINE, decline_modal)
 
 
 @acknowledged
 def record_outcome(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
-    ref = _ref(action)
-    handover = bot.handovers.precheck(
-        Action.CLOSE, ref.h, card_provider=ref.p, actor_id=body["user"]["id"]
-    )
-    client.views_open(
-        trigger_id=body["trigger_id"], view=outcome_modal(handover, provider_id=ref.p)
-    )
+    _open_from_card(bot, body, action, client, Action.CLOSE, outcome_modal)
 
 
 @acknowledged

@@ -156,20 +156,60 @@ def referral_modal(network: Network, *, organisation: str = "") -> dict[str, Any
     return view.to_dict()
 
 
-def accept_modal(handover: Handover, *, provider_id: str, default_date: date) -> dict[str, Any]:
+def _card_modal(
+    handover: Handover,
+    provider_id: str,
+    *,
+    callback: Callback,
+    title: str,
+    submit: str,
+    blocks: list,
+) -> dict[str, Any]:
+    """A modal opened from a provider's card; it remembers which handover and which card."""
     view = View(
         type="modal",
-        callback_id=Callback.ACCEPT,
+        callback_id=callback,
         private_metadata=ModalMeta(h=handover.id, p=provider_id).dump(),
-        title=PlainTextObject(text=f"Accept {handover.ref}"),
-        submit=PlainTextObject(text="Accept"),
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
         close=PlainTextObject(text="Cancel"),
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def _choice_with_note(choice: Block, label: str, options: dict, note: Block, note_label: str):
+    return [
+        _input(
+            choice,
+            label,
+            RadioButtonsElement(action_id=Act.INPUT, options=_options(options.items())),
+        ),
+        _input(
+            note,
+            note_label,
+            _text(multiline=True, max_length=500),
+            optional=True,
+            hint="Required for 'Other'. No personal details.",
+        ),
+    ]
+
+
+def _intro(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def accept_modal(handover: Handover, *, provider_id: str, default_date: date) -> dict[str, Any]:
+    return _card_modal(
+        handover,
+        provider_id,
+        callback=Callback.ACCEPT,
+        title=f"Accept {handover.ref}",
+        submit="Accept",
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="You become the named worker for this resident. Their name and contact "
-                    "details are shown to you next, and only to you."
-                )
+            _intro(
+                "You become the named worker for this resident. Their name and contact "
+                "details are shown to you next, and only to you."
             ),
             _input(
                 Block.CONTACT_BY,
@@ -179,65 +219,42 @@ def accept_modal(handover: Handover, *, provider_id: str, default_date: date) ->
             ),
         ],
     )
-    return view.to_dict()
 
 
 def decline_modal(handover: Handover, *, provider_id: str) -> dict[str, Any]:
-    view = View(
-        type="modal",
-        callback_id=Callback.DECLINE,
-        private_metadata=ModalMeta(h=handover.id, p=provider_id).dump(),
-        title=PlainTextObject(text=f"Decline {handover.ref}"),
-        submit=PlainTextObject(text="Decline"),
-        close=PlainTextObject(text="Cancel"),
+    return _card_modal(
+        handover,
+        provider_id,
+        callback=Callback.DECLINE,
+        title=f"Decline {handover.ref}",
+        submit="Decline",
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="The handover goes straight on to the next provider that fits, and the "
-                    "adviser is told your reason."
-                )
+            _intro(
+                "The handover goes straight on to the next provider that fits, and the "
+                "adviser is told your reason."
             ),
-            _input(
+            *_choice_with_note(
                 Block.REASON,
                 "Reason",
-                RadioButtonsElement(action_id=Act.INPUT, options=_options(DECLINE_REASONS.items())),
-            ),
-            _input(
+                DECLINE_REASONS,
                 Block.REASON_NOTE,
                 "Anything the adviser should know",
-                _text(multiline=True, max_length=500),
-                optional=True,
-                hint="Required for 'Other'. No personal details.",
             ),
         ],
     )
-    return view.to_dict()
 
 
 def outcome_modal(handover: Handover, *, provider_id: str) -> dict[str, Any]:
-    view = View(
-        type="modal",
-        callback_id=Callback.OUTCOME,
-        private_metadata=ModalMeta(h=handover.id, p=provider_id).dump(),
-        title=PlainTextObject(text=f"Outcome {handover.ref}"),
-        submit=PlainTextObject(text="Record"),
-        close=PlainTextObject(text="Cancel"),
-        blocks=[
-            _input(
-                Block.OUTCOME,
-                "What happened?",
-                RadioButtonsElement(action_id=Act.INPUT, options=_options(OUTCOMES.items())),
-            ),
-            _input(
-                Block.OUTCOME_NOTE,
-                "Note",
-                _text(multiline=True, max_length=500),
-                optional=True,
-                hint="Required for 'Other'. No personal details.",
-            ),
-        ],
+    return _card_modal(
+        handover,
+        provider_id,
+        callback=Callback.OUTCOME,
+        title=f"Outcome {handover.ref}",
+        submit="Record",
+        blocks=_choice_with_note(
+            Block.OUTCOME, "What happened?", OUTCOMES, Block.OUTCOME_NOTE, "Note"
+        ),
     )
-    return view.to_dict()
 
 
 def notice_modal(title: str, text: str) -> dict[str, Any]:
