@@ -628,7 +628,7 @@ function interactive(element, where, ctx) {
 // -- blocks --------------------------------------------------------------------------------
 
 function header(block) {
-  return el("h3", { class: "bk-header", text: plainText(block.text) });
+  return el("h3", { class: "bk-header-text", text: plainText(block.text) });
 }
 
 function section(block, ctx, blockId) {
@@ -668,7 +668,7 @@ function actions(block, ctx, blockId) {
 
 function imageBlock(block) {
   const img = image(block);
-  if (img.tagName === "IMG") img.className = "bk-image";
+  if (img.tagName === "IMG") img.className = "bk-image-img";
   return el(
     "figure",
     { class: "bk-figure" },
@@ -723,7 +723,7 @@ function inputBlock(block, ctx, blockId) {
     "div",
     {
       class: "bk-input-block",
-      dataset: { bkInput: element.type, blockId, actionId: where.actionId },
+      dataset: { bkInput: element.type, bkBlock: blockId, bkAction: where.actionId },
     },
     label,
     control,
@@ -832,7 +832,7 @@ const BLOCKS = {
   header: (block) => [header(block)],
   section: (block, ctx, blockId) => [section(block, ctx, blockId)],
   context: (block, ctx) => contextBlock(block, ctx),
-  divider: () => [el("hr", { class: "bk-divider" })],
+  divider: () => [el("hr", { class: "bk-rule" })],
   actions: (block, ctx, blockId) => actions(block, ctx, blockId),
   image: (block) => [imageBlock(block)],
   input: (block, ctx, blockId) => [inputBlock(block, ctx, blockId)],
@@ -1013,7 +1013,7 @@ function trapTab(modal, event) {
 /** Show Slack's response_action errors ({block_id: message}) under their inputs. */
 export function showErrors(root, errors = {}) {
   for (const wrap of root.querySelectorAll("[data-bk-input]")) {
-    setError(wrap, errors[wrap.dataset.blockId] || null);
+    setError(wrap, errors[wrap.dataset.bkBlock] || null);
   }
   return root;
 }
@@ -1024,7 +1024,7 @@ export function showErrors(root, errors = {}) {
 export function collectValues(modalEl) {
   const values = {};
   for (const wrap of modalEl.querySelectorAll("[data-bk-input]")) {
-    const { bkInput: type, blockId, actionId } = wrap.dataset;
+    const { bkInput: type, bkBlock: blockId, bkAction: actionId } = wrap.dataset;
     const state = { type };
     const control = controlOf(wrap);
     if (!control) continue;
