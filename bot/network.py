@@ -65,6 +65,18 @@ class ProviderEntry(_Strict):
     areas: list[str] | None = None
     ages: str | None = None
     description: str | None = None
+    # What an adviser wants to know before referring (shown by /handover providers).
+    hours: str | None = None  # opening / contact hours in plain words
+    languages: list[str] | None = None  # languages the service is delivered in; absent = any
+    eligibility: str | None = None  # e.g. "must be claiming Universal Credit"
+    responds_within: str | None = None  # how quickly they usually pick up, e.g. 1d
+
+    @field_validator("responds_within")
+    @classmethod
+    def _responds(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
 
     @field_validator("id")
     @classmethod
