@@ -12,7 +12,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock, SystemClock
-from bot.directory import sync_directory
+from bot.directory import Directory, sync_directory
 from bot.handovers import Handovers, Membership
 from bot.membership import ChannelMembers
 from bot.network import Network
@@ -28,6 +28,7 @@ class Bot:
 
     network: Network
     handovers: Handovers
+    directory: Directory
     notifier: Notifier
     clock: Clock
     client: WebClient
@@ -54,15 +55,12 @@ def create_app(
     clock = clock or SystemClock()
     sessions = session_factory(engine)
     sync_directory(network, sessions=sessions)
-    handovers = Handovers(
-        sessions=sessions,
-        network=network,
-        clock=clock,
-        membership=membership or ChannelMembers(client, clock),
-    )
+    membership = membership or ChannelMembers(client, clock)
+    handovers = Handovers(sessions=sessions, network=network, clock=clock, membership=membership)
     bot = Bot(
         network=network,
         handovers=handovers,
+        directory=Directory(sessions=sessions, network=network, clock=clock, membership=membership),
         notifier=Notifier(client=client, network=network, handovers=handovers),
         clock=clock,
         client=client,

@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, Refused
 from bot.ids import Block
 from bot.lifecycle import Action, Role
-from bot.matching import Candidate, Need, ProviderFacts, candidates
+from bot.matching import Candidate, Need, ProviderFacts, candidates, effective_capacity
 from bot.network import Network
 from bot.referral import CONSENT_TEXT, Referral
 from bot.worktime import add_working_days
@@ -201,6 +201,7 @@ class Handovers:
 
     def _candidates(self, session: Session, handover: Handover, declined: set[str]):
         loads = queries.provider_loads(session=session)
+        today = self._today()
         facts = [
             ProviderFacts(
                 id=p.id,
@@ -211,10 +212,14 @@ class Handovers:
                 active=p.active,
                 open_handovers=loads.get(p.id, 0),
                 last_routed_at=p.last_routed_at,
+                capacity=effective_capacity(p.capacity, p.paused_until, today),
+                languages=tuple(p.languages) if p.languages else None,
             )
             for p in queries.active_providers(session=session)
         ]
-        need = Need(tuple(handover.needs), handover.postcode_district, handover.age_band)
+        need = Need(
+            tuple(handover.needs), handover.postcode_district, handover.age_band, handover.language
+        )
         return candidates(need, facts, declined=declined)
 
     def _best_candidate(self, session, handover, declined: set[str]) -> Candidate | None:

@@ -15,6 +15,7 @@ class Callback(StrEnum):
     DECLINE = "handover.decline"
     OUTCOME = "handover.outcome"
     DONE = "handover.done"
+    CAPACITY = "directory.capacity"
 
 
 class Act(StrEnum):
@@ -27,6 +28,7 @@ class Act(StrEnum):
     WITHDRAW = "handover.withdraw"
     ROUTE = "handover.route"
     OPEN_NEW = "handover.open_new"
+    SET_CAPACITY = "directory.set_capacity"
     # The input elements of modals (values read from view.state).
     INPUT = "value"
 
@@ -51,5 +53,10 @@ class Block(StrEnum):
     REASON_NOTE = "reason_note"
     OUTCOME = "outcome"
     OUTCOME_NOTE = "outcome_note"
+    # capacity modal
+    PROVIDER = "provider"
+    CAPACITY = "capacity"
+    PAUSED_UNTIL = "paused_until"
+    CAPACITY_REASON = "capacity_reason"
     # cards
     CARD_ACTIONS = "card_actions"

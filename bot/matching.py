@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 AGE_BANDS = ("16-17", "18-24", "25-29", "30-49", "50-64", "65+")
 
@@ -24,6 +24,9 @@ class ProviderFacts:
     active: bool = True
     open_handovers: int = 0
     last_routed_at: datetime | None = None
+    # Today's capacity, with a pause already lifted if its date has come (see effective_capacity).
+    capacity: str = "open"
+    languages: tuple[str, ...] | None = None  # None: delivers in any language needed
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Need:
     needs: tuple[str, ...]
     district: str | None = None
     age_band: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,21 @@ def serves_age(age_range: tuple[int, int] | None, band: str | None) -> bool:
     return low <= age_range[1] and age_range[0] <= high
 
 
+def speaks(languages: Iterable[str] | None, language: str | None) -> bool:
+    """A provider that lists languages serves residents who need one of them (or English)."""
+    if languages is None or not language:
+        return True
+    wanted = language.strip().casefold()
+    return wanted == "english" or wanted in {known.casefold() for known in languages}
+
+
+def effective_capacity(capacity: str, paused_until: date | None, today: date) -> str:
+    """A pause with a date lifts by itself on that date."""
+    if capacity == "paused" and paused_until is not None and today >= paused_until:
+        return "open"
+    return capacity
+
+
 def candidates(
     need: Need, providers: Iterable[ProviderFacts], *, declined: Iterable[str] = ()
 ) -> list[Candidate]:
@@ -87,7 +106,7 @@ def candidates(
     declined = set(declined)
     found: list[Candidate] = []
     for provider in providers:
-        if not provider.active or provider.id in declined:
+        if not provider.active or provider.id in declined or provider.capacity == "paused":
             continue
         covered = tuple(key for key in need.needs if key in provider.services)
         if not covered:
@@ -95,6 +114,8 @@ def candidates(
         if not covers_area(provider.areas, need.district):
             continue
         if not serves_age(provider.age_range, need.age_band):
+            continue
+        if not speaks(provider.languages, need.language):
             continue
         found.append(Candidate(provider, covered, _reasons(provider, need)))
     found.sort(key=_rank)
@@ -106,6 +127,7 @@ def _rank(candidate: Candidate) -> tuple:
     never_routed = provider.last_routed_at is None
     return (
         -len(candidate.covered),
+        provider.capacity == "limited",  # open before limited
         provider.open_handovers,
         # Round robin: those never routed to first, then whoever waited longest.
         not never_routed,
@@ -122,6 +144,10 @@ def _reasons(provider: ProviderFacts, need: Need) -> tuple[str, ...]:
         low, high = provider.age_range
         ages = f"{low}+" if high >= 150 else f"{low}-{high}"
         reasons.append(f"serves ages {ages}")
+    if need.language and provider.languages is not None:
+        reasons.append(f"works in {need.language}")
+    if provider.capacity == "limited":
+        reasons.append("limited capacity")
     load = provider.open_handovers
     reasons.append(f"{load} open handover{'s' if load != 1 else ''}")
     return tuple(reasons)

@@ -65,11 +65,25 @@ def _mine(bot: Bot, command: dict, args: list[str], respond: Respond, client: We
 
 def _providers(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     need = args[0].lower() if args else None
-    reply = providers_message(bot.handovers.all_providers(), bot.network, need)
+    providers = bot.handovers.all_providers()
+    capacities = {p.id: bot.directory.capacity(p) for p in providers}
+    reply = providers_message(providers, bot.network, need, capacities)
     respond(**reply.as_kwargs(), response_type="ephemeral")
 
 
-_VERBS = {"": _open, "status": _status, "mine": _mine, "providers": _providers}
+def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
+    from handlers.directory import open_capacity
+
+    open_capacity(bot, client, command["trigger_id"], command["user_id"])
+
+
+_VERBS = {
+    "": _open,
+    "status": _status,
+    "mine": _mine,
+    "providers": _providers,
+    "capacity": _capacity,
+}
 
 
 def register(app: App) -> None:

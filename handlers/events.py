@@ -14,12 +14,17 @@ def publish_home(bot: Bot, client: WebClient, user_id: str) -> None:
     providers = handovers.providers_of(user_id)
     queue = handovers.queue(providers)
     queues = [(p, [h for h in queue if h.provider_id == p.id]) for p in providers]
-    coordinator = handovers.network_view() if bot.network.is_coordinator(user_id) else None
+    is_coordinator = bot.network.is_coordinator(user_id)
+    coordinator = handovers.network_view() if is_coordinator else None
+    directory = handovers.all_providers() if is_coordinator else []
+    shown = {p.id: p for p in [*providers, *directory]}.values()
     view = home_view(
         network=bot.network,
         mine=handovers.open_for_adviser(user_id),
         queues=queues,
         coordinator=coordinator,
+        capacities={p.id: bot.directory.capacity(p) for p in shown},
+        directory=directory,
     )
     client.views_publish(user_id=user_id, view=view)
 

@@ -97,10 +97,36 @@ class Provider(SQLModel, table=True):
     age_min: int | None = None
     age_max: int | None = None
     description: str | None = Field(default=None, max_length=1000)
+    languages: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Removed from the network file: kept for the history, never routed to.
     active: bool = True
     # Round robin among equals: whoever was routed to longest ago goes first.
     last_routed_at: datetime | None = _timestamp()
+    # What changes day to day, set from Slack: open, limited or paused (until a date).
+    capacity: str = Field(default="open", max_length=16)
+    paused_until: date | None = None
+    capacity_reason: str | None = Field(default=None, max_length=300)
+    capacity_changed_at: datetime | None = _timestamp()
+    capacity_changed_by: str | None = Field(default=None, max_length=32)
+
+
+class Capacity(StrEnum):
+    OPEN = "open"
+    LIMITED = "limited"  # takes handovers, ranked after open providers
+    PAUSED = "paused"  # takes none until paused_until (or until resumed)
+
+
+class DirectoryEvent(SQLModel, table=True):
+    """An audit line for the directory: who changed a provider's capacity, when and why."""
+
+    __tablename__ = "directory_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: str = Field(foreign_key="provider.id", max_length=64, index=True)
+    at: datetime | None = _timestamp(nullable=False)
+    actor_id: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=24)
+    detail: str | None = Field(default=None, max_length=600)
 
 
 class HandoverBase(SQLModel):

@@ -26,6 +26,19 @@ CURRENT = object()
 LOAD_STATES = (State.PENDING, State.ACCEPTED, State.CONTACTED)
 
 
+# What the network file decides about a provider; the rest (capacity, routing) is the database's.
+FILE_FIELDS = (
+    "name",
+    "channel",
+    "services",
+    "areas",
+    "age_min",
+    "age_max",
+    "description",
+    "languages",
+)
+
+
 def upsert_providers(*, session: Session, providers: Iterable[Provider]) -> None:
     """Make the table match the network file; providers no longer listed become inactive."""
     listed = {provider.id: provider for provider in providers}
@@ -34,7 +47,7 @@ def upsert_providers(*, session: Session, providers: Iterable[Provider]) -> None
         if entry is None:
             existing.active = False
             continue
-        for name in ("name", "channel", "services", "areas", "age_min", "age_max", "description"):
+        for name in FILE_FIELDS:
             setattr(existing, name, getattr(entry, name))
         existing.active = True
     for entry in listed.values():

@@ -191,24 +191,34 @@ class Harness:
 
 
 def fill(view: dict, answers: dict[str, Any]) -> dict:
-    """view.state.values for these answers, shaped by each input's element type, like Slack."""
+    """view.state.values for these answers, shaped by each input's element type, like Slack.
+
+    An input left unanswered keeps its initial value, as it does in Slack.
+    """
     values: dict[str, dict] = {}
     for block in view.get("blocks", []):
         if block.get("type") != "input":
             continue
         element = block["element"]
         block_id = block["block_id"]
-        answer = answers.get(block_id)
         kind = element["type"]
         state: dict[str, Any] = {"type": kind}
+        answered = block_id in answers
+        answer = answers.get(block_id)
         if kind == "plain_text_input":
-            state["value"] = answer
+            state["value"] = answer if answered else element.get("initial_value")
         elif kind == "datepicker":
-            state["selected_date"] = answer
+            state["selected_date"] = answer if answered else element.get("initial_date")
         elif kind in ("static_select", "radio_buttons"):
-            state["selected_option"] = _option(element, answer) if answer is not None else None
+            if answered:
+                state["selected_option"] = _option(element, answer) if answer is not None else None
+            else:
+                state["selected_option"] = element.get("initial_option")
         elif kind in ("multi_static_select", "checkboxes"):
-            state["selected_options"] = [_option(element, a) for a in (answer or [])]
+            if answered:
+                state["selected_options"] = [_option(element, a) for a in (answer or [])]
+            else:
+                state["selected_options"] = element.get("initial_options") or []
         else:
             raise AssertionError(f"fill() does not know {kind}")
         values[block_id] = {element["action_id"]: state}

@@ -341,3 +341,49 @@ def test_why_leaves_out_area_and_ages_the_adviser_did_not_give():
 def test_why_falls_back_to_the_service_key_when_it_has_no_label():
     [found] = candidates(Need(("forklift",)), [provider("depot", ("forklift",))])
     assert found.why(LABELS).startswith("offers forklift;")
+
+
+# -- capacity and language (issue 4) ------------------------------------------------------
+
+
+def test_a_paused_provider_is_never_a_candidate():
+    from bot.matching import Need, candidates
+
+    found = candidates(Need(("cv",)), [provider("a", capacity="paused"), provider("b")])
+    assert [c.provider.id for c in found] == ["b"]
+
+
+def test_limited_providers_come_after_open_ones_even_when_less_loaded():
+    from bot.matching import Need, candidates
+
+    busy_open = provider("a", open_handovers=9)
+    idle_limited = provider("b", capacity="limited", open_handovers=0)
+    found = candidates(Need(("cv",)), [idle_limited, busy_open])
+    assert [c.provider.id for c in found] == ["a", "b"]
+    assert "limited capacity" in found[1].why({"cv": "CV"})
+
+
+def test_a_provider_that_lists_languages_serves_residents_needing_one_of_them():
+    from bot.matching import Need, candidates
+
+    bengali = provider("a", languages=("Bengali", "Sylheti"))
+    anyone = provider("b")
+    assert [
+        c.provider.id for c in candidates(Need(("cv",), language="somali"), [bengali, anyone])
+    ] == ["b"]
+    both = candidates(Need(("cv",), language="bengali"), [bengali, anyone])
+    assert {c.provider.id for c in both} == {"a", "b"}
+    assert "works in bengali" in next(c for c in both if c.provider.id == "a").why({"cv": "CV"})
+    # English is assumed to be available everywhere.
+    assert len(candidates(Need(("cv",), language="English"), [bengali])) == 1
+
+
+def test_a_dated_pause_lifts_on_its_date():
+    from datetime import date
+
+    from bot.matching import effective_capacity
+
+    assert effective_capacity("paused", date(2026, 12, 7), date(2026, 12, 6)) == "paused"
+    assert effective_capacity("paused", date(2026, 12, 7), date(2026, 12, 7)) == "open"
+    assert effective_capacity("paused", None, date(2030, 1, 1)) == "paused"
+    assert effective_capacity("limited", None, date(2030, 1, 1)) == "limited"

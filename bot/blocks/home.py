@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import packed_sections
+from bot.blocks.directory import capacity_line
 from bot.blocks.replies import handover_line
 from bot.ids import Act
 from bot.network import Network
@@ -33,6 +34,8 @@ def home_view(
     mine: Sequence[tuple[Handover, Provider | None]],
     queues: Sequence[tuple[Provider, Sequence[Handover]]],
     coordinator: tuple[dict[str, int], Sequence[Handover]] | None,
+    capacities: dict[str, str] | None = None,
+    directory: Sequence[Provider] = (),
 ) -> dict:
     """Your referrals, then the network (coordinators), then each queue while room remains."""
     blocks: list = [
@@ -54,10 +57,12 @@ def home_view(
         )
     if len(mine) > SECTION_LIMIT:
         blocks.append(_note(f"…and {len(mine) - SECTION_LIMIT} more: `/handover mine` lists all."))
+    capacities = capacities or {}
     if coordinator is not None:
         blocks += _network_section(network, *coordinator)
+        blocks += _directory_section(directory, capacities)
     for shown, (provider, queue) in enumerate(queues):
-        section = _queue_section(network, provider, queue)
+        section = _queue_section(network, provider, queue, capacities.get(provider.id, "open"))
         # Slack's home tab holds 100 blocks; keep one for saying what did not fit.
         if len(blocks) + len(section) > BLOCK_LIMIT - 1:
             left = len(queues) - shown
@@ -100,8 +105,38 @@ def _network_section(network: Network, counts: dict[str, int], unmatched) -> lis
     return blocks
 
 
-def _queue_section(network: Network, provider: Provider, queue: Sequence[Handover]) -> list:
-    blocks: list = [DividerBlock(), HeaderBlock(text=f"Queue · {provider.name}"[:150])]
+def _directory_section(directory: Sequence[Provider], capacities: dict[str, str]) -> list:
+    """Every provider's capacity at a glance, and the way to change any of them."""
+    if not directory:
+        return []
+    lines = [capacity_line(p, capacities.get(p.id, "open")) for p in directory]
+    return [
+        DividerBlock(),
+        HeaderBlock(text="Directory"),
+        *packed_sections(lines),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Set a provider's capacity", action_id=Act.SET_CAPACITY, value=""
+                )
+            ]
+        ),
+    ]
+
+
+def _queue_section(
+    network: Network, provider: Provider, queue: Sequence[Handover], capacity: str
+) -> list:
+    blocks: list = [
+        DividerBlock(),
+        HeaderBlock(text=f"Queue · {provider.name}"[:150]),
+        SectionBlock(
+            text=MarkdownTextObject(text=capacity_line(provider, capacity)),
+            accessory=ButtonElement(
+                text="Set capacity", action_id=Act.SET_CAPACITY, value=provider.id
+            ),
+        ),
+    ]
     if not queue:
         blocks.append(_note("Nothing waiting."))
     for state, title in (

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import Message, packed_sections, render
+from bot.blocks.directory import capacity_words
 from bot.handovers import Status
 from bot.ids import COMMAND
 from bot.network import Network
@@ -25,6 +26,7 @@ HELP = (
     f"• `{COMMAND} status HO-0042`: where a handover is, and its history\n"
     f"• `{COMMAND} mine`: your open handovers\n"
     f"• `{COMMAND} providers [need]`: who offers what\n"
+    f"• `{COMMAND} capacity`: say whether your organisation is taking handovers\n"
     f"• `{COMMAND} help`: this message"
 )
 
@@ -125,7 +127,14 @@ def mine_message(rows: Sequence[tuple[Handover, Provider | None]], network: Netw
     return Message(clip(f"Your open handovers ({len(rows)}): {refs}", 3000), render(blocks))
 
 
-def providers_message(providers: Sequence[Provider], network: Network, need: str | None) -> Message:
+def providers_message(
+    providers: Sequence[Provider],
+    network: Network,
+    need: str | None,
+    capacities: dict[str, str] | None = None,
+) -> Message:
+    """Who offers what, where, for whom, and whether they are taking handovers today."""
+    capacities = capacities or {}
     if need and need not in network.services:
         keys = ", ".join(f"`{key}`" for key in network.services)
         text = f"There is no need called `{escape(need)}`. Needs are: {keys}."
@@ -147,6 +156,22 @@ def providers_message(providers: Sequence[Provider], network: Network, need: str
                 if high >= 150
                 else f" · ages {provider.age_min}-{high}"
             )
-        lines.append(f"*{escape(provider.name)}*: {escape(services)} · {areas}{ages}")
+        line = f"*{escape(provider.name)}*: {escape(services)} · {areas}{ages}"
+        if provider.languages:
+            line += f" · in {escape(', '.join(provider.languages))}"
+        capacity = capacities.get(provider.id)
+        if capacity and capacity != "open":
+            line += f" · _{capacity_words(provider, capacity)}_"
+        entry = network.provider(provider.id)
+        details = []
+        if entry is not None and entry.eligibility:
+            details.append(f"Eligibility: {escape(entry.eligibility)}")
+        if entry is not None and entry.hours:
+            details.append(f"Hours: {escape(entry.hours)}")
+        if entry is not None and entry.responds_within:
+            details.append(f"usually responds within {escape(entry.responds_within)}")
+        if details:
+            line += "\n      " + " · ".join(details)
+        lines.append(line)
     blocks = [HeaderBlock(text=clip(title, 150)), *packed_sections(lines)]
     return Message(f"{title}: {len(chosen)}.", render(blocks[:50]))
