@@ -30,6 +30,7 @@ def sync_directory(network: Network, *, sessions: SessionFactory) -> None:
                 age_max=ages[1] if ages else None,
                 description=entry.description,
                 languages=list(entry.languages) if entry.languages else None,
+                active=entry.active,
             )
         )
     with sessions() as session:

@@ -70,6 +70,8 @@ class ProviderEntry(_Strict):
     languages: list[str] | None = None  # languages the service is delivered in; absent = any
     eligibility: str | None = None  # e.g. "must be claiming Universal Credit"
     responds_within: str | None = None  # how quickly they usually pick up, e.g. 1d
+    # false: listed but not sent handovers yet (e.g. imported, waiting for its channel)
+    active: bool = True
 
     @field_validator("responds_within")
     @classmethod

@@ -49,7 +49,7 @@ def upsert_providers(*, session: Session, providers: Iterable[Provider]) -> None
             continue
         for name in FILE_FIELDS:
             setattr(existing, name, getattr(entry, name))
-        existing.active = True
+        existing.active = entry.active
     for entry in listed.values():
         session.add(entry)
 

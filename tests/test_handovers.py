@@ -181,3 +181,18 @@ def test_only_coordinators_route_by_hand_and_only_adviser_or_coordinator_withdra
     assert handovers.withdraw(raised.id, actor_id=COORDINATOR).handover.state == State.WITHDRAWN
     with pytest.raises(Conflict, match="withdrawn"):
         handovers.withdraw(raised.id, actor_id=ADVISER)
+
+
+def test_a_provider_marked_inactive_in_the_file_gets_no_handovers(db, network, clock):
+    sessions = session_factory(db)
+    entries = [
+        p.model_copy(update={"active": False}) if p.id == "cv-clinic" else p
+        for p in network.providers
+    ]
+    waiting = network.model_copy(update={"providers": entries})
+    sync_directory(waiting, sessions=sessions)
+    handovers = Handovers(
+        sessions=sessions, network=waiting, clock=clock, membership=lambda c, u: False
+    )
+    change = handovers.raise_handover(referral(network), adviser_id=ADVISER)
+    assert change.provider.id == "town-hall"
