@@ -326,6 +326,9 @@ class SandboxUI:
             for reply in self._replies(channel, message["ts"]):
                 if reply["ts"] == ts:
                     return reply
+        for ephemeral in self.fake.ephemerals(me.id):  # buttons in "only visible to you" replies
+            if ephemeral["channel"] == channel and ephemeral["ts"] == ts:
+                return {**ephemeral, "is_ephemeral": True}
         raise Refusal("That message is gone.")
 
     def _send(self, encoded: tuple[str, str]) -> dict:
