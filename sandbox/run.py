@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from pathlib import Path
 
 from sqlmodel import SQLModel
@@ -53,6 +54,7 @@ class Sandbox:
             team_name=self.network.network.name,
             port=port,
             store=folder / "workspace.json",
+            wall_clock=time.time,
         )
         self.fake.routes = SandboxUI(
             self.fake,

@@ -56,6 +56,7 @@ class FakeSlack:
         port: int = 0,
         routes: OtherHandler | None = None,
         store: Path | None = None,
+        wall_clock: Callable[[], float] | None = None,
     ):
         self.bot_token = bot_token
         self.bot_user_id = bot_user_id
@@ -65,6 +66,7 @@ class FakeSlack:
         self._ws = Workspace(
             team_id=team_id, team_name=team_name, bot_user_id=bot_user_id, clock=clock
         )
+        self._ws.wall_clock = wall_clock
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._server: Server | None = None

@@ -21,6 +21,7 @@ def dump(ws: Workspace) -> dict:
     return {
         "format": FORMAT,
         "counter": ws.peek_counter(),
+        "last_ts": ws.last_ts,
         "users": [asdict(u) for u in ws.users.values()],
         "channels": [asdict(c) for c in ws.channels.values()],
         "messages": [asdict(m) for ms in ws.messages.values() for m in ms],
@@ -53,6 +54,7 @@ def load(ws: Workspace, data: dict) -> None:
         file.content = base64.b64decode(content) if content is not None else None
         ws.files[file.id] = file
     ws.restart_counter(data["counter"])
+    ws.last_ts = data.get("last_ts", 0)
 
 
 def save_file(ws: Workspace, path: Path) -> None:

@@ -168,6 +168,9 @@ class Workspace:
         self.app_id = "A" + bot_user_id.lstrip("UW")
         self.clock = clock
         self.base_url = ""  # where the fake is served, for upload and file URLs
+        # None: timestamps from a counter (repeatable tests); else e.g. time.time for the sandbox.
+        self.wall_clock: Callable[[], float] | None = None
+        self.last_ts = 0
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self._counter = itertools.count(1)
@@ -196,6 +199,10 @@ class Workspace:
 
     def next_ts(self) -> str:
         micros = _TS_EPOCH_MICROS + _TS_STEP_MICROS * next(self._counter)
+        if self.wall_clock is not None:
+            # The sandbox shows real times; still strictly increasing, like Slack's.
+            micros = max(int(self.wall_clock() * 1_000_000), self.last_ts + 1)
+        self.last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def new_id(self, prefix: str) -> str:
