@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,16 @@ from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, Refused
 from bot.ids import Block
 from bot.lifecycle import Action, Role
-from bot.matching import Candidate, Need, ProviderFacts, candidates, effective_capacity
+from bot.matching import (
+    Candidate,
+    Need,
+    ProviderFacts,
+    Split,
+    candidates,
+    effective_capacity,
+    excluded,
+    split,
+)
 from bot.network import Network
 from bot.referral import CONSENT_TEXT, Referral
 from bot.worktime import add_working_days
@@ -58,6 +67,16 @@ class Change:
     routed: EventKind | None = None
     # The same request again (Slack redelivered it): already done and already told.
     repeated: bool = False
+
+
+SUGGESTIONS = 3  # how many providers the adviser is offered to choose from
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    candidates: list[Candidate]
+    excluded: list[tuple[ProviderFacts, str]]
+    split: Split | None
 
 
 @dataclass(frozen=True)
@@ -121,10 +140,17 @@ class Handovers:
     # -- raising and routing ------------------------------------------------------------
 
     def raise_handover(
-        self, referral: Referral, *, adviser_id: str, request_key: str | None = None
+        self,
+        referral: Referral,
+        *,
+        adviser_id: str,
+        request_key: str | None = None,
+        prefer: str | None = None,
     ) -> Change:
+        """Store the referral first, then route it (to ``prefer`` if the adviser chose a
+        provider that still fits)."""
         try:
-            return self._raise(referral, adviser_id, request_key)
+            return self._raise(referral, adviser_id, request_key, prefer)
         except IntegrityError:
             # The same submission, delivered twice at once: the other delivery won.
             if request_key is None:
@@ -141,7 +167,23 @@ class Handovers:
                 EventKind.CREATED, handover, handover.adviser_id, provider=provider, repeated=True
             )
 
-    def _raise(self, referral: Referral, adviser_id: str, request_key: str | None) -> Change:
+    def raise_split(
+        self, referral: Referral, *, adviser_id: str, request_key: str, plan: Split
+    ) -> list[Change]:
+        """One handover per provider, each with the needs that provider covers."""
+        return [
+            self.raise_handover(
+                replace(referral, needs=needs),
+                adviser_id=adviser_id,
+                request_key=f"{request_key}:{index}",
+                prefer=part.provider.id,
+            )
+            for index, (needs, part) in enumerate(plan.parts)
+        ]
+
+    def _raise(
+        self, referral: Referral, adviser_id: str, request_key: str | None, prefer: str | None
+    ) -> Change:
         if request_key and (earlier := self._already_raised(request_key)):
             return earlier
         now = self.clock.now()
@@ -161,9 +203,11 @@ class Handovers:
                 created_at=now,
                 updated_at=now,
             )
-            best = self._best_candidate(session, handover, declined=set())
+            best = self._best_candidate(session, handover, declined=set(), prefer=prefer)
             for name, value in self._placement(session, best, now).items():
                 setattr(handover, name, value)
+            if prefer and best is not None and best.provider.id == prefer:
+                handover.match_reason = f"chosen by the adviser; {handover.match_reason}"[:500]
             session.add(handover)
             session.flush()
             session.add(
@@ -195,14 +239,23 @@ class Handovers:
                 routed=routed,
             )
 
-    def suggestions(self, handover: Handover) -> list[Candidate]:
+    def suggest(self, referral: Referral) -> Suggestions:
+        """What the adviser sees before sending: the best fits, who was left out and why,
+        and a split across providers when no single one covers every need."""
+        need = Need(referral.needs, referral.district, referral.age_band, referral.language)
         with self.sessions() as session:
-            return self._candidates(session, handover, declined=set())
+            facts = self._facts(session)
+        return Suggestions(
+            candidates=candidates(need, facts)[:SUGGESTIONS],
+            excluded=excluded(need, facts)[: SUGGESTIONS + 2],
+            split=split(need, facts),
+        )
 
-    def _candidates(self, session: Session, handover: Handover, declined: set[str]):
+    def _facts(self, session: Session) -> list[ProviderFacts]:
+        """Every active provider as matching sees it today."""
         loads = queries.provider_loads(session=session)
         today = self._today()
-        facts = [
+        return [
             ProviderFacts(
                 id=p.id,
                 name=p.name,
@@ -217,14 +270,20 @@ class Handovers:
             )
             for p in queries.active_providers(session=session)
         ]
+
+    def _candidates(self, session: Session, handover: Handover, declined: set[str]):
         need = Need(
             tuple(handover.needs), handover.postcode_district, handover.age_band, handover.language
         )
-        return candidates(need, facts, declined=declined)
+        return candidates(need, self._facts(session), declined=declined)
 
-    def _best_candidate(self, session, handover, declined: set[str]) -> Candidate | None:
+    def _best_candidate(
+        self, session, handover, declined: set[str], prefer: str | None = None
+    ) -> Candidate | None:
+        """The top candidate, or the adviser's choice while it still fits."""
         found = self._candidates(session, handover, declined)
-        return found[0] if found else None
+        chosen = next((c for c in found if c.provider.id == prefer), None)
+        return chosen or (found[0] if found else None)
 
     def _placement(self, session: Session, best: Candidate | None, now) -> dict:
         """Where the handover goes: the best candidate, or the coordinators if none is left."""

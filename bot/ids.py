@@ -11,6 +11,7 @@ COMMAND = "/handover"
 
 class Callback(StrEnum):
     NEW_HANDOVER = "handover.new"
+    CHOOSE = "handover.choose"
     ACCEPT = "handover.accept"
     DECLINE = "handover.decline"
     OUTCOME = "handover.outcome"
@@ -28,6 +29,7 @@ class Act(StrEnum):
     WITHDRAW = "handover.withdraw"
     ROUTE = "handover.route"
     OPEN_NEW = "handover.open_new"
+    EDIT_REFERRAL = "handover.edit_referral"
     SET_CAPACITY = "directory.set_capacity"
     # The input elements of modals (values read from view.state).
     INPUT = "value"
@@ -47,6 +49,8 @@ class Block(StrEnum):
     CONTEXT = "context"
     ORGANISATION = "organisation"
     CONSENT = "consent"
+    # the second step: where it goes
+    DESTINATION = "destination"
     # accept, decline, outcome modals
     CONTACT_BY = "contact_by"
     REASON = "reason"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 AGE_BANDS = ("16-17", "18-24", "25-29", "30-49", "50-64", "65+")
@@ -99,27 +99,77 @@ def effective_capacity(capacity: str, paused_until: date | None, today: date) ->
     return capacity
 
 
+def exclusion(provider: ProviderFacts, need: Need, declined: set[str]) -> str | None:
+    """Why a provider offering one of the needs is not a candidate; None when it is."""
+    if not provider.active:
+        return "not taking handovers yet"
+    if provider.id in declined:
+        return "already declined it"
+    if provider.capacity == "paused":
+        return "paused"
+    if not covers_area(provider.areas, need.district):
+        return f"does not cover {need.district}"
+    if not serves_age(provider.age_range, need.age_band):
+        return f"does not serve ages {need.age_band}"
+    if not speaks(provider.languages, need.language):
+        return f"does not work in {need.language}"
+    return None
+
+
 def candidates(
     need: Need, providers: Iterable[ProviderFacts], *, declined: Iterable[str] = ()
 ) -> list[Candidate]:
-    """Providers that fit, ranked: most needs covered, least loaded, longest since routed to."""
+    """Providers that fit, ranked: most needs covered, capacity, load, then round robin."""
     declined = set(declined)
     found: list[Candidate] = []
     for provider in providers:
-        if not provider.active or provider.id in declined or provider.capacity == "paused":
-            continue
         covered = tuple(key for key in need.needs if key in provider.services)
-        if not covered:
-            continue
-        if not covers_area(provider.areas, need.district):
-            continue
-        if not serves_age(provider.age_range, need.age_band):
-            continue
-        if not speaks(provider.languages, need.language):
-            continue
-        found.append(Candidate(provider, covered, _reasons(provider, need)))
+        if covered and exclusion(provider, need, declined) is None:
+            found.append(Candidate(provider, covered, _reasons(provider, need)))
     found.sort(key=_rank)
     return found
+
+
+def excluded(
+    need: Need, providers: Iterable[ProviderFacts], *, declined: Iterable[str] = ()
+) -> list[tuple[ProviderFacts, str]]:
+    """Providers that offer a need but do not fit, each with the reason: what an adviser
+    wants to know when the one they expected is not suggested."""
+    declined = set(declined)
+    found = []
+    for provider in providers:
+        if set(need.needs) & set(provider.services):
+            reason = exclusion(provider, need, declined)
+            if reason is not None and provider.active:
+                found.append((provider, reason))
+    return found
+
+
+@dataclass(frozen=True)
+class Split:
+    """One handover per provider when no single provider covers every need."""
+
+    parts: tuple[tuple[tuple[str, ...], Candidate], ...]  # (needs, the provider for them)
+
+
+def split(need: Need, providers: Sequence[ProviderFacts]) -> Split | None:
+    """Cover every need with as few providers as fit, greedily by the ranking.
+
+    None when one provider covers everything (no split needed) or some need has nobody.
+    """
+    ranked = candidates(need, providers)
+    if not ranked or len(ranked[0].covered) == len(need.needs):
+        return None
+    left = list(need.needs)
+    parts = []
+    while left:
+        pool = candidates(replace(need, needs=tuple(left)), providers)
+        if not pool:
+            return None
+        best = pool[0]
+        parts.append((best.covered, best))
+        left = [n for n in left if n not in best.covered]
+    return Split(tuple(parts))
 
 
 def _rank(candidate: Candidate) -> tuple:

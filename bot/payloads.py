@@ -6,9 +6,10 @@ the rights and the state are checked against the database.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from bot.errors import DomainError
+from bot.referral import Referral
 
 
 class _Payload(BaseModel):
@@ -39,3 +40,24 @@ class ModalMeta(_Payload):
 
     h: int
     p: str | None = None
+
+
+_REFERRAL = TypeAdapter(Referral)
+
+
+def dump_referral(referral: Referral) -> str:
+    """The checked referral carried from the form to the 'where it goes' step.
+
+    It rides in the modal's private_metadata, which Slack keeps with the view and sends
+    back only to this app; nothing is stored until the adviser presses Send.
+    """
+    return _REFERRAL.dump_json(referral).decode()
+
+
+def load_referral(raw: str | None) -> Referral:
+    try:
+        return _REFERRAL.validate_json(raw or "")
+    except ValidationError:
+        raise DomainError(
+            "That form is out of date or damaged: start again with /handover."
+        ) from None

@@ -9,10 +9,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.app import Bot
-from bot.blocks.modals import accept_modal, decline_modal, outcome_modal
+from bot.blocks.modals import accept_modal, decline_modal, outcome_modal, referral_modal
 from bot.ids import Act
 from bot.lifecycle import Action
-from bot.payloads import CardRef
+from bot.payloads import CardRef, load_referral
 from handlers.commands import open_referral
 from handlers.errors import acknowledged
 from handlers.events import publish_home
@@ -75,6 +75,18 @@ def route_by_hand(bot: Bot, body: dict, action: dict, client: WebClient) -> None
 
 
 @acknowledged
+def edit_referral(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    """Back from 'where it goes' to the form, filled in as the adviser left it."""
+    view = body.get("view") or {}
+    draft = load_referral(view.get("private_metadata"))
+    client.views_update(
+        view_id=view.get("id"),
+        hash=view.get("hash"),
+        view=referral_modal(bot.network, draft=draft),
+    )
+
+
+@acknowledged
 def new_from_home(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     open_referral(bot, client, body["trigger_id"], body["user"]["id"])
 
@@ -87,3 +99,4 @@ def register(app: App) -> None:
     app.action(Act.WITHDRAW)(withdraw)
     app.action(Act.ROUTE)(route_by_hand)
     app.action(Act.OPEN_NEW)(new_from_home)
+    app.action(Act.EDIT_REFERRAL)(edit_referral)

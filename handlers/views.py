@@ -8,11 +8,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.app import Bot
-from bot.blocks.modals import accepted_modal, notice_modal
+from bot.blocks.modals import accepted_modal, choice_modal, notice_modal
 from bot.errors import InvalidInput
 from bot.ids import Block, Callback
-from bot.payloads import ModalMeta
-from bot.referral import ReferralForm, check_referral
+from bot.payloads import ModalMeta, load_referral
+from bot.referral import Referral, ReferralForm, check_referral
 from bot.text import escape
 from handlers import values
 from handlers.errors import after_ack
@@ -37,23 +37,64 @@ def submit_referral(
         consent="yes" in values.choices(view, Block.CONSENT),
     )
     referral = check_referral(form, bot.network)
-    change = bot.handovers.raise_handover(
-        referral, adviser_id=body["user"]["id"], request_key=view.get("id")
-    )
-    handover = change.handover
-    if change.provider:
-        said = (
-            f"*{handover.ref}* is on its way to *{escape(change.provider.name)}*. "
-            "You'll get a DM at each step."
+    suggestions = bot.handovers.suggest(referral)
+    ack(response_action="update", view=choice_modal(referral, suggestions, bot.network))
+
+
+def submit_choice(
+    ack: Ack, body: dict, view: dict, client: WebClient, respond: Respond, context
+) -> None:
+    """Step two: send it where the adviser chose, or where the network decides, or split."""
+    bot: Bot = context["bot"]
+    referral = recheck(load_referral(view.get("private_metadata")), bot)
+    adviser_id, key = body["user"]["id"], view.get("id") or ""
+    choice = values.text(view, Block.DESTINATION)
+    plan = bot.handovers.suggest(referral).split if choice == "split" else None
+    if plan is not None:
+        changes = bot.handovers.raise_split(
+            referral, adviser_id=adviser_id, request_key=key, plan=plan
         )
     else:
-        said = (
-            f"*{handover.ref}* is raised. No provider matched, so the coordinators will route "
-            "it by hand. You'll get a DM at each step."
-        )
-    ack(response_action="update", view=notice_modal(f"{handover.ref} sent", said))
+        prefer = choice.removeprefix("provider:") if choice.startswith("provider:") else None
+        changes = [
+            bot.handovers.raise_handover(
+                referral, adviser_id=adviser_id, request_key=key, prefer=prefer
+            )
+        ]
+    ack(response_action="update", view=sent_modal(changes))
     with after_ack(body, client, respond):
-        bot.notifier.publish(change)
+        for change in changes:
+            bot.notifier.publish(change)
+
+
+def recheck(referral: Referral, bot: Bot) -> Referral:
+    """What came back through Slack is checked again before anything is stored."""
+    form = ReferralForm(
+        needs=list(referral.needs),
+        name=referral.name,
+        phone=referral.phone or "",
+        email=referral.email or "",
+        district=referral.district or "",
+        age_band=referral.age_band or "",
+        language=referral.language or "",
+        access_needs=referral.access_needs or "",
+        urgency=referral.urgency,
+        context=referral.context,
+        organisation=referral.organisation,
+        consent=True,  # the form would not have reached this step without it
+    )
+    return check_referral(form, bot.network)
+
+
+def sent_modal(changes) -> dict:
+    lines = []
+    for change in changes:
+        handover = change.handover
+        where = escape(change.provider.name) if change.provider else "the coordinators"
+        lines.append(f"*{handover.ref}* is on its way to *{where}*.")
+    said = "\n".join(lines) + "\nYou'll get a DM at each step."
+    refs = ", ".join(change.handover.ref for change in changes)
+    return notice_modal(f"{refs} sent", said)
 
 
 def submit_accept(
@@ -114,6 +155,7 @@ def _date(text: str) -> date:
 
 def register(app: App) -> None:
     app.view(Callback.NEW_HANDOVER)(submit_referral)
+    app.view(Callback.CHOOSE)(submit_choice)
     app.view(Callback.ACCEPT)(submit_accept)
     app.view(Callback.DECLINE)(submit_decline)
     app.view(Callback.OUTCOME)(submit_outcome)

@@ -128,8 +128,10 @@ class Harness:
         message: dict | None = None,
         channel: str | None = None,
         home: bool = False,
+        view: dict | None = None,
     ):
-        """A button (``value``) or select (``selected``) on a message, or in App Home."""
+        """A button (``value``) or select (``selected``) on a message, in App Home, or in a
+        modal (``view``)."""
         action: dict[str, Any] = {"action_id": action_id, "block_id": "b"}
         if selected is not None:
             action["type"] = "static_select"
@@ -147,8 +149,10 @@ class Harness:
             action=action,
             channel=channel,
             message=message,
-            response_url=None if home else self.fake.response_url(user, channel, message["ts"]),
-            view={"type": "home", "id": "VHOME"} if home else None,
+            response_url=None
+            if home or view
+            else self.fake.response_url(user, channel, message["ts"]),
+            view=view or ({"type": "home", "id": "VHOME"} if home else None),
         )
         return self.send(requests.interaction(payload))
 

@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
     CheckboxesElement,
     ContextBlock,
     DatePickerElement,
@@ -23,13 +25,16 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.handovers import Suggestions
 from bot.ids import Act, Block, Callback
 from bot.matching import AGE_BANDS
 from bot.network import Network
-from bot.payloads import ModalMeta
-from bot.referral import CONSENT_TEXT, CONTEXT_LIMIT
+from bot.payloads import ModalMeta, dump_referral
+from bot.referral import CONSENT_TEXT, CONTEXT_LIMIT, Referral
 from bot.text import DECLINE_REASONS, OUTCOMES, URGENCIES, clip, day, escape, when
-from storage.models import Handover, Resident
+from storage.models import Handover, Resident, Urgency
+
+URGENCY_DEFAULT = Urgency.ROUTINE
 
 
 def _input(block: Block, label: str, element, *, optional=False, hint: str | None = None):
@@ -56,9 +61,35 @@ def _options(pairs: Iterable[tuple[str, str]]) -> list[Option]:
     return [Option(value=value, text=clip(text, 75)) for value, text in pairs]
 
 
-def referral_modal(network: Network, *, organisation: str = "") -> dict[str, Any]:
+def _picked(options: list[Option], values) -> list[Option]:
+    chosen = set(values or ())
+    return [option for option in options if option.value in chosen]
+
+
+def referral_modal(
+    network: Network, *, organisation: str = "", draft: Referral | None = None
+) -> dict[str, Any]:
+    """The referral form; ``draft`` fills it in again when the adviser goes back to edit."""
     services = _options(network.services.items())[:100]
     urgencies = _options(URGENCIES.items())
+    bands = _options((band, band) for band in AGE_BANDS)
+    given = draft or Referral(
+        needs=(),
+        name="",
+        phone=None,
+        email=None,
+        district=None,
+        age_band=None,
+        language=None,
+        access_needs=None,
+        urgency=URGENCY_DEFAULT,
+        context="",
+        organisation=organisation,
+    )
+    chosen_needs = _picked(services, given.needs)
+    chosen_band = _picked(bands, [given.age_band])
+    chosen_urgency = _picked(urgencies, [given.urgency]) or urgencies[:1]
+    consent = Option(value="yes", text="The resident has agreed to this referral")
     blocks = [
         SectionBlock(
             text=MarkdownTextObject(
@@ -71,22 +102,30 @@ def referral_modal(network: Network, *, organisation: str = "") -> dict[str, Any
             Block.NEEDS,
             "What does the resident need?",
             StaticMultiSelectElement(
-                action_id=Act.INPUT, placeholder="Choose one or more", options=services
+                action_id=Act.INPUT,
+                placeholder="Choose one or more",
+                options=services,
+                initial_options=chosen_needs or None,
             ),
         ),
-        _input(Block.NAME, "Resident's name", _text(max_length=200)),
+        _input(Block.NAME, "Resident's name", _text(max_length=200, initial=given.name)),
         _input(
             Block.PHONE,
             "Phone",
-            _text("07911 123456", max_length=32),
+            _text("07911 123456", max_length=32, initial=given.phone),
             optional=True,
             hint="A UK number. Give a phone number or an e-mail address, or both.",
         ),
-        _input(Block.EMAIL, "E-mail", _text("name@example.org", max_length=254), optional=True),
+        _input(
+            Block.EMAIL,
+            "E-mail",
+            _text("name@example.org", max_length=254, initial=given.email),
+            optional=True,
+        ),
         _input(
             Block.DISTRICT,
             "Postcode district",
-            _text("NW1", max_length=10),
+            _text("NW1", max_length=10, initial=given.district),
             optional=True,
             hint="Just the first half of the postcode: it decides which providers cover them.",
         ),
@@ -96,20 +135,21 @@ def referral_modal(network: Network, *, organisation: str = "") -> dict[str, Any
             StaticSelectElement(
                 action_id=Act.INPUT,
                 placeholder="Choose",
-                options=_options((band, band) for band in AGE_BANDS),
+                options=bands,
+                initial_option=chosen_band[0] if chosen_band else None,
             ),
             optional=True,
         ),
         _input(
             Block.LANGUAGE,
             "Preferred language",
-            _text("e.g. English, Bengali, Somali", max_length=64),
+            _text("e.g. English, Bengali, Somali", max_length=64, initial=given.language),
             optional=True,
         ),
         _input(
             Block.ACCESS_NEEDS,
             "Access needs",
-            _text(multiline=True, max_length=600),
+            _text(multiline=True, max_length=600, initial=given.access_needs),
             optional=True,
             hint="Only what the provider needs to meet the resident well. "
             "Shared only with the worker who accepts.",
@@ -118,13 +158,13 @@ def referral_modal(network: Network, *, organisation: str = "") -> dict[str, Any
             Block.URGENCY,
             "Urgency",
             RadioButtonsElement(
-                action_id=Act.INPUT, options=urgencies, initial_option=urgencies[0]
+                action_id=Act.INPUT, options=urgencies, initial_option=chosen_urgency[0]
             ),
         ),
         _input(
             Block.CONTEXT,
             "Short context for the provider",
-            _text(multiline=True, max_length=CONTEXT_LIMIT),
+            _text(multiline=True, max_length=CONTEXT_LIMIT, initial=given.context),
             optional=True,
             hint="The provider's whole channel sees this: no names, addresses, dates of birth "
             "or health details here.",
@@ -132,7 +172,7 @@ def referral_modal(network: Network, *, organisation: str = "") -> dict[str, Any
         _input(
             Block.ORGANISATION,
             "Your organisation",
-            _text("e.g. Kentish Town Job Club", max_length=120, initial=organisation),
+            _text("e.g. Kentish Town Job Club", max_length=120, initial=given.organisation),
             optional=True,
         ),
         _input(
@@ -140,7 +180,8 @@ def referral_modal(network: Network, *, organisation: str = "") -> dict[str, Any
             "Consent",
             CheckboxesElement(
                 action_id=Act.INPUT,
-                options=[Option(value="yes", text="The resident has agreed to this referral")],
+                options=[consent],
+                initial_options=[consent] if draft is not None else None,
             ),
             hint=CONSENT_TEXT,
         ),
@@ -149,7 +190,7 @@ def referral_modal(network: Network, *, organisation: str = "") -> dict[str, Any
         type="modal",
         callback_id=Callback.NEW_HANDOVER,
         title=PlainTextObject(text="New handover"),
-        submit=PlainTextObject(text="Send"),
+        submit=PlainTextObject(text="Next"),
         close=PlainTextObject(text="Cancel"),
         blocks=blocks,
     )
@@ -316,5 +357,94 @@ def accepted_modal(handover: Handover, resident: Resident | None, timezone: str)
             ),
             *resident_blocks(handover, resident, timezone),
         ],
+    )
+    return view.to_dict()
+
+
+def choice_modal(referral: Referral, suggestions: Suggestions, network: Network) -> dict:
+    """Step two of a referral: the adviser sees who fits and why, then chooses or lets the
+    network decide. Pushed over the form, so 'Back' returns to it with nothing lost."""
+    needs = ", ".join(network.service_label(n) for n in referral.needs)
+    facts = " · ".join(x for x in (referral.district, referral.age_band, referral.language) if x)
+    blocks: list = [_intro(f"*{escape(needs)}*" + (f" · {escape(facts)}" if facts else ""))]
+    labels = network.services
+    options: list[Option] = []
+    if suggestions.candidates:
+        best = suggestions.candidates[0]
+        options.append(
+            Option(
+                value="network",
+                text="Let the network decide (recommended)",
+                description=clip(f"Now: {best.provider.name}", 75),
+            )
+        )
+        for candidate in suggestions.candidates:
+            options.append(
+                Option(
+                    value=f"provider:{candidate.provider.id}",
+                    text=clip(candidate.provider.name, 75),
+                    description=clip(candidate.why(labels), 75),
+                )
+            )
+    else:
+        blocks.append(
+            _intro(
+                "No provider in the network fits this referral now, so it will go to the "
+                "coordinators, who route it by hand."
+            )
+        )
+        options.append(Option(value="network", text="Send it to the coordinators"))
+    if suggestions.split is not None:
+        plan = "; ".join(
+            f"{', '.join(labels.get(n, n) for n in part_needs)} → {part.provider.name}"
+            for part_needs, part in suggestions.split.parts
+        )
+        options.append(
+            Option(
+                value="split",
+                text=clip("Split: one handover per provider", 75),
+                description=clip(plan, 75),
+            )
+        )
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"No single provider covers every need. Split sends: {escape(plan)}"
+                    )
+                ]
+            )
+        )
+    blocks.insert(
+        1,
+        _input(
+            Block.DESTINATION,
+            "Where should it go?",
+            RadioButtonsElement(action_id=Act.INPUT, options=options, initial_option=options[0]),
+        ),
+    )
+    blocks.append(
+        ActionsBlock(
+            elements=[ButtonElement(text="Change the details", action_id=Act.EDIT_REFERRAL)]
+        )
+    )
+    if suggestions.excluded:
+        left_out = "; ".join(
+            f"{escape(provider.name)} ({escape(reason)})"
+            for provider, reason in suggestions.excluded
+        )
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=clip(f"Not suggested: {left_out}", 2000))]
+            )
+        )
+    view = View(
+        type="modal",
+        callback_id=Callback.CHOOSE,
+        private_metadata=dump_referral(referral),
+        title=PlainTextObject(text="Where it goes"),
+        submit=PlainTextObject(text="Send"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=blocks,
     )
     return view.to_dict()

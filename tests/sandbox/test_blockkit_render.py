@@ -344,7 +344,7 @@ def test_referral_modal_is_filled_in_by_keyboard_and_collects_what_slack_sends(p
     expect(modal.locator("[data-block-id=name] .bk-optional")).to_have_count(0)
     expect(modal.get_by_label("Phone")).to_have_attribute("maxlength", "32")
     expect(modal.get_by_label("Phone")).to_have_attribute("placeholder", "07911 123456")
-    expect(modal.get_by_role("button", name="Send")).to_be_visible()
+    expect(modal.get_by_role("button", name="Next")).to_be_visible()
 
     name = modal.get_by_label("Resident's name")
     name.press_sequentially("Zainab Okonkwo-Reyes")

@@ -46,7 +46,12 @@ class Page:
         self.post("command", **{"as": ADVISER}, conv=GENERAL, text="/handover")
         modal = self.state(ADVISER, GENERAL)["modal"]
         values = fill(modal["view"], {**GOOD_REFERRAL, **changes})
-        return self.post("submit", **{"as": ADVISER}, view_id=modal["id"], values=values)
+        answer = self.post("submit", **{"as": ADVISER}, view_id=modal["id"], values=values)
+        if answer.get("errors"):
+            return answer
+        choice = self.state(ADVISER, GENERAL)["modal"]  # step two: where it goes
+        values = fill(choice["view"], {"destination": "network"})
+        return self.post("submit", **{"as": ADVISER}, view_id=choice["id"], values=values)
 
 
 def start(folder):

@@ -20,11 +20,18 @@ GOOD_REFERRAL = {
 }
 
 
-def refer(slack, user: str = ADVISER, **changes):
-    """Open the referral modal with /handover and submit it; returns the submission's answer."""
+def refer(slack, user: str = ADVISER, destination: str = "network", **changes):
+    """/handover, fill the form, press Next, then Send where ``destination`` says.
+
+    Returns the answer that matters: the form's inline errors, or what Send answered.
+    """
     slack.command(user, "")
     answers = {**GOOD_REFERRAL, **changes}
-    return slack.answer(slack.submit(user, answers))
+    first = slack.answer(slack.submit(user, answers))
+    if first.get("response_action") == "errors":
+        return first
+    assert first["view"]["callback_id"] == "handover.choose", first
+    return slack.answer(slack.submit(user, {"destination": destination}))
 
 
 def last_card(fake, channel: str) -> dict:

@@ -61,9 +61,10 @@ def test_the_same_submission_delivered_twice_raises_one_handover(slack, fake):
     from tests.scenarios.helpers import GOOD_REFERRAL
 
     slack.command(ADVISER, "")
-    (modal,) = fake.open_views(ADVISER)
-    first = slack.answer(slack.submit(ADVISER, GOOD_REFERRAL, view=modal))
-    again = slack.answer(slack.submit(ADVISER, GOOD_REFERRAL, view=modal))
+    slack.submit(ADVISER, GOOD_REFERRAL)
+    (choice,) = fake.open_views(ADVISER)
+    first = slack.answer(slack.submit(ADVISER, {"destination": "network"}, view=choice))
+    again = slack.answer(slack.submit(ADVISER, {"destination": "network"}, view=choice))
     assert first == again  # the same answer: HO-0001 is on its way
     assert len(fake.messages(CV_CHANNEL)) == 1
     assert len([m for m in fake.dms(ADVISER) if "HO-0002" in m["text"]]) == 0
