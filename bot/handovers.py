@@ -80,6 +80,13 @@ class Suggestions:
 
 
 @dataclass(frozen=True)
+class RouteChoices:
+    fit: list[Provider]
+    caught: list[tuple[Provider, str]]  # offers a need, but: paused, out of area, declined…
+    other: list[Provider]
+
+
+@dataclass(frozen=True)
 class Status:
     handover: Handover
     provider: Provider | None
@@ -250,6 +257,22 @@ class Handovers:
             excluded=excluded(need, facts)[: SUGGESTIONS + 2],
             split=split(need, facts),
         )
+
+    def route_choices(self, handover: Handover) -> RouteChoices:
+        """For routing by hand: who fits, who offers a need but has a catch (and what it is),
+        and everyone else."""
+        need = Need(
+            tuple(handover.needs), handover.postcode_district, handover.age_band, handover.language
+        )
+        with self.sessions() as session:
+            facts = self._facts(session)
+            declined = queries.declined_by(session=session, handover_id=handover.id)
+            rows = {p.id: p for p in queries.active_providers(session=session)}
+        fit = [rows[c.provider.id] for c in candidates(need, facts, declined=declined)]
+        caught = [(rows[p.id], why) for p, why in excluded(need, facts, declined=declined)]
+        placed = {p.id for p in fit} | {p.id for p, _ in caught}
+        other = sorted((p for p in rows.values() if p.id not in placed), key=lambda p: p.name)
+        return RouteChoices(fit, caught, other)
 
     def _facts(self, session: Session) -> list[ProviderFacts]:
         """Every active provider as matching sees it today."""

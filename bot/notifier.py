@@ -121,7 +121,7 @@ class Notifier:
 
     def _post_unmatched(self, handover: Handover) -> None:
         card = unmatched_card(
-            handover, providers=self.handovers.all_providers(), network=self.network
+            handover, choices=self.handovers.route_choices(handover), network=self.network
         )
         channel = self.network.coordinators.channel
         posted = self._send("chat_postMessage", handover, channel=channel, **card.as_kwargs())
@@ -136,7 +136,7 @@ class Notifier:
         verb = "routed it by hand" if change.kind == EventKind.ROUTED_BY_HAND else "withdrew it"
         card = unmatched_card(
             handover,
-            providers=[],
+            choices=None,
             network=self.network,
             routed_to=change.provider if change.kind == EventKind.ROUTED_BY_HAND else None,
             note=f"{who} {verb}.",

@@ -29,7 +29,7 @@ from bot.blocks.modals import (
 )
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
 from bot.errors import InvalidInput
-from bot.handovers import Change, Status
+from bot.handovers import Change, RouteChoices, Status
 from bot.ids import Act, Block, Callback
 from bot.network import load_network
 from bot.payloads import CardRef
@@ -511,9 +511,10 @@ def many_providers(count: int) -> list[Provider]:
 
 def test_an_unmatched_handover_offers_the_coordinators_a_route_to_menu():
     unmatched = handover(state=State.UNMATCHED, provider_id=None, match_reason=None)
-    message = valid_message(
-        unmatched_card(unmatched, providers=[CV_CLINIC, ESOL_HUB, YOUTH], network=NETWORK)
+    choices = RouteChoices(
+        fit=[CV_CLINIC], caught=[(YOUTH, "does not serve ages 25-29")], other=[ESOL_HUB]
     )
+    message = valid_message(unmatched_card(unmatched, choices=choices, network=NETWORK))
     [section] = [b for b in message.blocks if b.get("block_id") == Block.CARD_ACTIONS]
     select = section["accessory"]
     assert select["action_id"] == Act.ROUTE
@@ -522,7 +523,8 @@ def test_an_unmatched_handover_offers_the_coordinators_a_route_to_menu():
         for g in select["option_groups"]
     }
     assert groups == {
-        "Offer a need": ["Northside CV Clinic", "Youth Futures"],
+        "Fit this referral": ["Northside CV Clinic"],
+        "Offer a need, but": ["Youth Futures (does not serve ages 25-29)"],
         "Other providers": ["Riverside ESOL Hub"],
     }
     assert "25-29" in everything(message)  # coordinators see the age band to route by hand
@@ -532,7 +534,7 @@ def test_once_routed_the_coordinators_card_says_where_it_went_and_offers_no_menu
     routed = handover(routed_by_hand=True)
     message = valid_message(
         unmatched_card(
-            routed, providers=[], network=NETWORK, routed_to=CV_CLINIC, note="<@U0COORD001> did it."
+            routed, choices=None, network=NETWORK, routed_to=CV_CLINIC, note="<@U0COORD001> did it."
         )
     )
     assert "Now with *Northside CV Clinic*" in everything(message)
@@ -541,7 +543,7 @@ def test_once_routed_the_coordinators_card_says_where_it_went_and_offers_no_menu
 
 def test_the_coordinators_card_never_shows_who_the_resident_is_and_escapes_typed_text():
     unmatched = handover(state=State.UNMATCHED, provider_id=None, context=HOSTILE)
-    message = unmatched_card(unmatched, providers=[CV_CLINIC], network=NETWORK)
+    message = unmatched_card(unmatched, choices=RouteChoices([CV_CLINIC], [], []), network=NETWORK)
     assert_inert(message)
     for detail in RESIDENT_DETAILS:
         assert detail not in everything(message)
@@ -550,14 +552,16 @@ def test_the_coordinators_card_never_shows_who_the_resident_is_and_escapes_typed
 def test_route_select_with_250_providers_stays_within_slacks_limits():
     providers = many_providers(250)
     unmatched = handover(state=State.UNMATCHED, provider_id=None)
-    select = route_select(unmatched, providers)
-    message = valid_message(unmatched_card(unmatched, providers=providers, network=NETWORK))
+    offering = [p for p in providers if set(p.services) & {"cv", "interview"}]
+    choices = RouteChoices(offering, [], [p for p in providers if p not in offering])
+    select = route_select(unmatched, choices)
+    message = valid_message(unmatched_card(unmatched, choices=choices, network=NETWORK))
     [section] = [b for b in message.blocks if b.get("block_id") == Block.CARD_ACTIONS]
     assert section["accessory"] == select.to_dict()
     first = select.to_dict()["option_groups"][0]
-    assert first["label"]["text"] == "Offer a need"
-    offering = {p.id for p in providers if set(p.services) & {"cv", "interview"}}
-    assert {CardRef.load(o["value"]).p for o in first["options"]} == offering
+    assert first["label"]["text"] == "Fit this referral"
+    expected = {p.id for p in offering[:100]}  # Slack allows 100 options a group
+    assert {CardRef.load(o["value"]).p for o in first["options"]} == expected
 
 
 # -- modals ---------------------------------------------------------------------------------
@@ -906,7 +910,7 @@ def all_messages() -> list[Message]:
             adviser_receipt(handover(), CV_CLINIC, NETWORK),
             worker_details(handover(state=State.ACCEPTED), RESIDENT, NETWORK),
             worker_details(handover(state=State.ACCEPTED), None, NETWORK),
-            unmatched_card(unmatched, providers=[CV_CLINIC], network=NETWORK),
+            unmatched_card(unmatched, choices=RouteChoices([CV_CLINIC], [], []), network=NETWORK),
             help_message(),
             mine_message([], NETWORK),
             providers_message([], NETWORK, None),

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import Message, render
 from bot.blocks.modals import resident_blocks
-from bot.handovers import Change
+from bot.handovers import Change, RouteChoices
 from bot.ids import Act, Block
 from bot.network import Network
 from bot.payloads import CardRef
@@ -268,7 +268,7 @@ def worker_details(handover: Handover, resident: Resident | None, network: Netwo
 def unmatched_card(
     handover: Handover,
     *,
-    providers: list[Provider],
+    choices: RouteChoices | None,
     network: Network,
     routed_to: Provider | None = None,
     note: str = "",
@@ -300,24 +300,28 @@ def unmatched_card(
             SectionBlock(
                 block_id=Block.CARD_ACTIONS,
                 text=MarkdownTextObject(text="No provider matched. Route it by hand:"),
-                accessory=route_select(handover, providers),
+                accessory=route_select(handover, choices),
             )
         )
     return Message(f"{handover.ref} needs routing by hand: {needs}.", render(blocks))
 
 
-def route_select(handover: Handover, providers: list[Provider]) -> StaticSelectElement:
-    """Every active provider, those that offer a need first (Slack allows 100 options a group)."""
-    fit = [p for p in providers if set(p.services) & set(handover.needs)]
-    rest = [p for p in providers if p not in fit]
+def route_select(handover: Handover, choices: RouteChoices) -> StaticSelectElement:
+    """Every active provider, those that fit first, then those with a catch (saying what it
+    is), then the rest. Slack allows 100 options a group."""
+
+    def option(provider: Provider, catch: str | None = None) -> Option:
+        label = f"{provider.name} ({catch})" if catch else provider.name
+        return Option(value=CardRef(h=handover.id, p=provider.id).dump(), text=clip(label, 75))
+
     groups = []
-    for title, members in (("Offer a need", fit), ("Other providers", rest)):
-        if members:
-            options = [
-                Option(value=CardRef(h=handover.id, p=p.id).dump(), text=clip(p.name, 75))
-                for p in members[:100]
-            ]
-            groups.append(OptionGroup(label=title, options=options))
+    for title, options in (
+        ("Fit this referral", [option(p) for p in choices.fit]),
+        ("Offer a need, but", [option(p, why) for p, why in choices.caught]),
+        ("Other providers", [option(p) for p in choices.other]),
+    ):
+        if options:
+            groups.append(OptionGroup(label=title, options=options[:100]))
     return StaticSelectElement(
         action_id=Act.ROUTE, placeholder=PlainTextObject(text="Route to…"), option_groups=groups
     )

@@ -15,7 +15,7 @@ from bot.blocks.home import home_view
 from bot.blocks.messages import adviser_receipt, provider_card, unmatched_card
 from bot.blocks.modals import accept_modal, decline_modal, outcome_modal, referral_modal
 from bot.blocks.replies import status_message
-from bot.handovers import Status
+from bot.handovers import RouteChoices, Status
 from bot.payloads import CardRef
 from bot.text import escape
 from storage.models import EventKind, Handover, HandoverEvent, Provider, State
@@ -211,14 +211,15 @@ def test_withdraw_asks_first_and_only_a_yes_sends_the_action(page):
 
 def test_route_select_offers_option_groups_and_sends_the_chosen_option(page):
     unmatched = handover(state=State.UNMATCHED, provider_id=None, match_reason="")
-    card = unmatched_card(unmatched, providers=[CV_CLINIC, ESOL_HUB, YOUTH], network=NETWORK)
+    choices = RouteChoices(fit=[CV_CLINIC, YOUTH], caught=[], other=[ESOL_HUB])
+    card = unmatched_card(unmatched, choices=choices, network=NETWORK)
     show(page, card.blocks)
 
     select = page.get_by_role("combobox", name="Route to…")
     groups = select.locator("optgroup")
     expect(groups).to_have_count(2)
     assert [groups.nth(i).get_attribute("label") for i in range(2)] == [
-        "Offer a need",
+        "Fit this referral",
         "Other providers",
     ]
     expect(groups.nth(1).locator("option")).to_have_text(["Riverside ESOL Hub"])
@@ -720,7 +721,8 @@ def test_narrow_window_stacks_fields_without_sideways_scrolling(page):
     card = provider_card(handover(), card_provider="cv-clinic", provider=CV_CLINIC, network=NETWORK)
     unmatched = handover(state=State.UNMATCHED, provider_id=None, match_reason="")
     show(page, card.blocks)
-    show(page, unmatched_card(unmatched, providers=[CV_CLINIC, ESOL_HUB], network=NETWORK).blocks)
+    choices = RouteChoices(fit=[CV_CLINIC], caught=[], other=[ESOL_HUB])
+    show(page, unmatched_card(unmatched, choices=choices, network=NETWORK).blocks)
     show_modal(page, referral_modal(NETWORK))
 
     lefts = {

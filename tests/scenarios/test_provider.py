@@ -161,6 +161,13 @@ def test_declined_by_everyone_it_goes_to_the_coordinators(slack, fake):
 
     unmatched = last_card(fake, COORD_CHANNEL)
     assert "HO-0001" in unmatched["text"]
+    # The coordinators see who offers the need and why they are not the answer.
+    select = next(b["accessory"] for b in unmatched["blocks"] if "accessory" in b)
+    groups = {
+        g["label"]["text"]: [o["text"]["text"] for o in g["options"]]
+        for g in select["option_groups"]
+    }
+    assert "Northside CV Clinic (already declined it)" in groups["Offer a need, but"]
     told = fake.dms(ADVISER)[-1]["text"]
     assert "Needs a specialist" in told and "coordinators" in told
 
