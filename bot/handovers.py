@@ -424,6 +424,24 @@ class Handovers:
             step.record()
             return step.done(previous=step.previous, routed=EventKind.ROUTED_BY_HAND)
 
+    def reopen(self, handover_id: int, *, actor_id: str, reason: str = "") -> Change:
+        """Back to the coordinators, who route it by hand; its history stays in the events."""
+        reason = " ".join(reason.split())[:300] or None
+        with self._transition(Action.REOPEN, handover_id, None, actor_id) as step:
+            step.apply(
+                provider_id=None,
+                worker_id=None,
+                promised_contact_by=None,
+                outcome=None,
+                outcome_note=None,
+                closed_at=None,
+                match_reason=None,
+                routed_by_hand=False,
+                coordinator_ts=None,
+            )
+            step.record(provider_id=None, note=reason)
+            return step.done(previous=step.previous, note=reason, routed=EventKind.UNMATCHED)
+
     @contextmanager
     def _transition(
         self, action: Action, handover_id: int, card_provider: str | None, actor_id: str
@@ -577,6 +595,8 @@ class Handovers:
             )
         if action is Action.ROUTE_BY_HAND:
             return "Only the network's coordinators can route a handover by hand."
+        if action is Action.REOPEN:
+            return "Only the network's coordinators can re-open a handover."
         return f"Only the adviser who raised {handover.ref} or a coordinator can {verb} it."
 
     def _describe(self, session, handover: Handover) -> str:
@@ -590,7 +610,7 @@ class Handovers:
             case State.CLOSED:
                 return f"{handover.ref} is already closed."
             case State.WITHDRAWN:
-                return f"{handover.ref} was withdrawn by the adviser."
+                return f"{handover.ref} was withdrawn."
             case State.UNMATCHED:
                 return f"{handover.ref} is with the coordinators."
             case _:

@@ -30,7 +30,9 @@ class Act(StrEnum):
     ROUTE = "handover.route"
     OPEN_NEW = "handover.open_new"
     EDIT_REFERRAL = "handover.edit_referral"
+    REOPEN = "handover.reopen"
     SET_CAPACITY = "directory.set_capacity"
+    CONFIRM_DETAILS = "directory.confirm_details"
     # The input elements of modals (values read from view.state).
     INPUT = "value"
 

@@ -25,6 +25,7 @@ class Action(StrEnum):
     CLOSE = "close"
     WITHDRAW = "withdraw"
     ROUTE_BY_HAND = "route_by_hand"
+    REOPEN = "reopen"
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,14 @@ RULES: dict[Action, Rule] = {
         EventKind.WITHDRAWN,
         State.WITHDRAWN,
         "withdraw",
+    ),
+    # A coordinator re-opens a finished handover; it comes back to them to route by hand.
+    Action.REOPEN: Rule(
+        frozenset({State.CLOSED, State.WITHDRAWN}),
+        frozenset({Role.COORDINATOR}),
+        EventKind.REOPENED,
+        State.UNMATCHED,
+        "re-open",
     ),
     Action.ROUTE_BY_HAND: Rule(
         frozenset({State.UNMATCHED, State.PENDING}),

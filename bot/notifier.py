@@ -85,7 +85,11 @@ class Notifier:
             return
         current = self.handovers.provider(handover.provider_id)
         card = provider_card(
-            handover, card_provider=card_provider, provider=current, network=self.network
+            handover,
+            card_provider=card_provider,
+            provider=current,
+            network=self.network,
+            left=change.kind,
         )
         channel, ts = change.handover.card_channel, change.handover.card_ts
         self._send("chat_update", handover, channel=channel, ts=ts, **card.as_kwargs())

@@ -87,6 +87,12 @@ def edit_referral(bot: Bot, body: dict, action: dict, client: WebClient) -> None
 
 
 @acknowledged
+def reopen(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    change = bot.handovers.reopen(_ref(action).h, actor_id=body["user"]["id"])
+    bot.notifier.publish(change)
+
+
+@acknowledged
 def new_from_home(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     open_referral(bot, client, body["trigger_id"], body["user"]["id"])
 
@@ -100,3 +106,4 @@ def register(app: App) -> None:
     app.action(Act.ROUTE)(route_by_hand)
     app.action(Act.OPEN_NEW)(new_from_home)
     app.action(Act.EDIT_REFERRAL)(edit_referral)
+    app.action(Act.REOPEN)(reopen)

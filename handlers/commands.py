@@ -55,7 +55,9 @@ def _status(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
     if not args:
         raise DomainError(f"Say which handover: `{COMMAND} status HO-0042`.")
     status = bot.handovers.status(parse_ref(args[0]), user_id=command["user_id"])
-    respond(**status_message(status, bot.network).as_kwargs(), response_type="ephemeral")
+    reopenable = bot.network.is_coordinator(command["user_id"])
+    reply = status_message(status, bot.network, can_reopen=reopenable)
+    respond(**reply.as_kwargs(), response_type="ephemeral")
 
 
 def _mine(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient) -> None:
@@ -71,6 +73,19 @@ def _providers(bot: Bot, command: dict, args: list[str], respond: Respond, clien
     respond(**reply.as_kwargs(), response_type="ephemeral")
 
 
+def _reopen(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
+    if not args:
+        raise DomainError(f"Say which handover: `{COMMAND} reopen HO-0042 [why]`.")
+    change = bot.handovers.reopen(
+        parse_ref(args[0]), actor_id=command["user_id"], reason=" ".join(args[1:])
+    )
+    respond(
+        text=f"{change.handover.ref} is re-opened: it is in the coordinators' channel to route.",
+        response_type="ephemeral",
+    )
+    bot.notifier.publish(change)
+
+
 def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     from handlers.directory import open_capacity
 
@@ -83,6 +98,7 @@ _VERBS = {
     "mine": _mine,
     "providers": _providers,
     "capacity": _capacity,
+    "reopen": _reopen,
 }
 
 

@@ -37,12 +37,22 @@ def _referrer(handover: Handover) -> str:
     return f"<@{handover.adviser_id}>{org}"
 
 
-def card_status(handover: Handover, card_provider: str | None, provider: Provider | None) -> str:
-    """One line saying where the handover stands, from this card's point of view."""
+def card_status(
+    handover: Handover,
+    card_provider: str | None,
+    provider: Provider | None,
+    left: EventKind | None = None,
+) -> str:
+    """One line saying where the handover stands, from this card's point of view.
+
+    ``left`` says why it is no longer this card's provider's, when the caller knows.
+    """
     if handover.state == State.WITHDRAWN:
         return ":no_entry_sign: Withdrawn. Nothing more to do."
     if card_provider is not None and handover.provider_id != card_provider:
         where = f"*{escape(provider.name)}*" if provider else "the coordinators"
+        if left == EventKind.REOPENED:
+            return f":recycle: Re-opened by a coordinator: it is with {where} again."
         if handover.routed_by_hand:
             return f":compass: A coordinator moved this handover to {where}."
         return f":arrow_right: Declined here; this handover has moved on to {where}."
@@ -92,7 +102,12 @@ def _buttons(handover: Handover, card_provider: str) -> list[ButtonElement]:
 
 
 def provider_card(
-    handover: Handover, *, card_provider: str, provider: Provider | None, network: Network
+    handover: Handover,
+    *,
+    card_provider: str,
+    provider: Provider | None,
+    network: Network,
+    left: EventKind | None = None,
 ) -> Message:
     """The card in the provider's channel: the minimum about the resident, never who they are."""
     needs = _needs(handover, network)
@@ -122,7 +137,9 @@ def provider_card(
             )
         )
     blocks.append(
-        SectionBlock(text=MarkdownTextObject(text=card_status(handover, card_provider, provider)))
+        SectionBlock(
+            text=MarkdownTextObject(text=card_status(handover, card_provider, provider, left))
+        )
     )
     buttons = _buttons(handover, card_provider)
     if buttons:
@@ -152,6 +169,8 @@ def thread_line(change: Change, network: Network) -> Message:
             text = f":no_entry_sign: {actor} withdrew {handover.ref}."
         case EventKind.ROUTED_BY_HAND:
             text = f":compass: {actor} routed {handover.ref} here by hand."
+        case EventKind.REOPENED:
+            text = f":recycle: {actor} re-opened {handover.ref}: it is with the coordinators."
         case _:
             text = f"{handover.ref}: {change.kind}."
     return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
@@ -211,6 +230,12 @@ def adviser_update(change: Change, network: Network) -> Message:
             text = f":no_entry_sign: {ref} is withdrawn. The provider has been told."
         case EventKind.ROUTED_BY_HAND:
             text = f":compass: A coordinator routed {ref} to *{provider}*."
+        case EventKind.REOPENED:
+            why = f" ({escape(change.note)})" if change.note else ""
+            text = (
+                f":recycle: A coordinator re-opened {ref}{why}. It is with the coordinators "
+                "to route again."
+            )
         case _:
             text = f"{ref}: {change.kind}."
     return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))

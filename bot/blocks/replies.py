@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -15,8 +18,9 @@ from slack_sdk.models.blocks import (
 from bot.blocks import Message, packed_sections, render
 from bot.blocks.directory import capacity_words
 from bot.handovers import Status
-from bot.ids import COMMAND
+from bot.ids import COMMAND, Act
 from bot.network import Network
+from bot.payloads import CardRef
 from bot.text import DECLINE_REASONS, OUTCOMES, STATES, clip, day, escape, label, when
 from storage.models import EventKind, Handover, HandoverEvent, Provider
 
@@ -27,6 +31,7 @@ HELP = (
     f"• `{COMMAND} mine`: your open handovers\n"
     f"• `{COMMAND} providers [need]`: who offers what\n"
     f"• `{COMMAND} capacity`: say whether your organisation is taking handovers\n"
+    f"• `{COMMAND} reopen HO-0042 [why]`: coordinators re-open a finished handover\n"
     f"• `{COMMAND} help`: this message"
 )
 
@@ -40,6 +45,7 @@ _EVENT_WORDS = {
     EventKind.CONTACTED: "first contact made",
     EventKind.CLOSED: "closed",
     EventKind.WITHDRAWN: "withdrawn",
+    EventKind.REOPENED: "re-opened, back with the coordinators",
 }
 
 HISTORY_LIMIT = 30
@@ -66,7 +72,7 @@ def event_line(event: HandoverEvent, providers: dict[str, Provider], timezone: s
     return f"• {when(event.at, timezone)}: {words}{who}"
 
 
-def status_message(status: Status, network: Network) -> Message:
+def status_message(status: Status, network: Network, *, can_reopen: bool = False) -> Message:
     handover = status.handover
     tz = network.network.timezone
     needs = ", ".join(network.service_label(n) for n in handover.needs)
@@ -101,6 +107,24 @@ def status_message(status: Status, network: Network) -> Message:
         DividerBlock(),
         SectionBlock(text=MarkdownTextObject(text="*History*\n" + "\n".join(kept))),
     ]
+    if can_reopen and not handover.is_open:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Re-open",
+                        action_id=Act.REOPEN,
+                        value=CardRef(h=handover.id).dump(),
+                        confirm=ConfirmObject(
+                            title=f"Re-open {handover.ref}?",
+                            text="It comes back to the coordinators' channel to route by hand.",
+                            confirm="Re-open",
+                            deny="Cancel",
+                        ),
+                    )
+                ]
+            )
+        )
     text = f"{handover.ref}: {label(STATES, handover.state)} ({where})."
     return Message(text, render(blocks))
 
