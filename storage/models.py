@@ -57,6 +57,7 @@ class EventKind(StrEnum):
     CONTACTED = "contacted"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
+    REOPENED = "reopened"
 
 
 class UTCDateTime(TypeDecorator):
