@@ -20,6 +20,7 @@ from bot import lifecycle
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, Refused
 from bot.ids import Block
+from bot.learning import DirectorySuggestion, learn_from_decline
 from bot.lifecycle import Action, Role
 from bot.matching import (
     Candidate,
@@ -67,6 +68,8 @@ class Change:
     routed: EventKind | None = None
     # The same request again (Slack redelivered it): already done and already told.
     repeated: bool = False
+    # Declines that suggest the directory entry needs correcting (for the coordinators).
+    suggestion: DirectorySuggestion | None = None
 
 
 SUGGESTIONS = 3  # how many providers the adviser is offered to choose from
@@ -376,7 +379,16 @@ class Handovers:
             step.apply(**self._placement(session, best, step.now))
             step.record(provider_id=step.previous.id, reason=reason, note=note)
             routed = self._record_routing(session, handover, best, step.now, actor_id=None)
-            return step.done(previous=step.previous, reason=reason, note=note, routed=routed)
+            suggestion = learn_from_decline(
+                session, provider_id=step.previous.id, reason=reason, now=step.now
+            )
+            return step.done(
+                previous=step.previous,
+                reason=reason,
+                note=note,
+                routed=routed,
+                suggestion=suggestion,
+            )
 
     def make_contact(self, handover_id: int, *, card_provider: str, actor_id: str) -> Change:
         with self._transition(Action.CONTACT, handover_id, card_provider, actor_id) as step:

@@ -16,6 +16,7 @@ from bot.blocks import Message
 from bot.blocks.messages import (
     adviser_receipt,
     adviser_update,
+    directory_suggestion,
     provider_card,
     thread_line,
     unmatched_card,
@@ -53,6 +54,12 @@ class Notifier:
             change.kind == EventKind.WITHDRAWN and handover.coordinator_ts
         ):
             self._update_unmatched(handover, change)
+        if change.suggestion is not None and change.previous is not None:
+            hint = directory_suggestion(change.suggestion, change.previous, self.network)
+            self._send(
+                "chat_postMessage", handover, channel=self.network.coordinators.channel,
+                **hint.as_kwargs(),
+            )  # fmt: skip
         # The adviser last: by now the handover is wherever the DM says it is.
         if change.kind == EventKind.CREATED:
             self._receipt(handover, change)

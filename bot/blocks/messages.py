@@ -20,10 +20,11 @@ from bot.blocks import Message, render
 from bot.blocks.modals import resident_blocks
 from bot.handovers import Change, RouteChoices
 from bot.ids import Act, Block
+from bot.learning import DirectorySuggestion
 from bot.network import Network
 from bot.payloads import CardRef
 from bot.text import DECLINE_REASONS, OUTCOMES, STATES, URGENCIES, clip, day, escape, label
-from storage.models import EventKind, Handover, Provider, Resident, State
+from storage.models import DeclineReason, EventKind, Handover, Provider, Resident, State
 
 _URGENCY_ICON = {"routine": "", "soon": ":large_orange_circle: ", "urgent": ":red_circle: "}
 
@@ -350,3 +351,32 @@ def route_select(handover: Handover, choices: RouteChoices) -> StaticSelectEleme
     return StaticSelectElement(
         action_id=Act.ROUTE, placeholder=PlainTextObject(text="Route to…"), option_groups=groups
     )
+
+
+def directory_suggestion(
+    suggestion: DirectorySuggestion, provider: Provider, network: Network
+) -> Message:
+    """To the coordinators: repeated declines of one kind suggest the entry is out of date."""
+    name = escape(provider.name)
+    if suggestion.reason == DeclineReason.OUT_OF_AREA:
+        seen = ", ".join(suggestion.districts) or "districts not given"
+        areas = ", ".join(provider.areas) if provider.areas else "any area"
+        said = f"as *out of area* (residents in {seen}). Its entry covers {areas}"
+        fix = "`areas`"
+    else:
+        seen = ", ".join(suggestion.age_bands) or "age bands not given"
+        entry = network.provider(provider.id)
+        ages = (
+            f"ages {provider.age_min}-{provider.age_max}"
+            if provider.age_min is not None
+            else "any age"
+        )
+        rule = f"; eligibility: {escape(entry.eligibility)}" if entry and entry.eligibility else ""
+        said = f"as *not eligible* (age bands {seen}). Its entry says {ages}{rule}"
+        fix = "`ages` or `eligibility`"
+    text = (
+        f":bulb: *{name}* declined {suggestion.declines} handovers in the last 30 days {said}. "
+        f"If that is out of date, correct {fix} for `{provider.id}` in the network file, so "
+        "handovers stop going there only to bounce."
+    )
+    return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
