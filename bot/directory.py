@@ -1,21 +1,54 @@
-"""The directory: providers synced from the network file, and their capacity from Slack."""
+"""The directory: providers synced from the network file, their capacity from Slack, and how
+fresh each entry is (confirmed by the provider's staff, nudged when it has not been)."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.errors import InvalidInput, Refused
+from bot.clock import SystemClock
+from bot.errors import InvalidInput, NotFound, Refused
 from bot.ids import Block
 from bot.matching import effective_capacity
 from bot.network import Network
+from bot.payloads import _Payload
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Capacity, DirectoryEvent, Provider
 
 
-def sync_directory(network: Network, *, sessions: SessionFactory) -> None:
+class ConfirmRef(_Payload):
+    """A "Details are right" button: which provider, and the confirmation it showed (if any).
+
+    ``c`` makes the button a compare-and-set: once someone confirms, the same button
+    (a double click, a second colleague on the same nudge) finds it already done.
+    """
+
+    p: str
+    c: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A provider's entry confirmed (or found confirmed already: ``repeated``)."""
+
+    provider: Provider
+    repeated: bool
+    nudge_ts: str | None  # the nudge this answered, to update in place
+
+
+@dataclass(frozen=True)
+class Overdue:
+    provider: Provider
+    since: datetime | None  # when its confirmation fell due
+
+
+def sync_directory(
+    network: Network, *, sessions: SessionFactory, now: datetime | None = None
+) -> None:
     """Upsert every provider by id; those removed from the file stay, marked inactive."""
+    now = now or SystemClock().now()
     rows = []
     for entry in network.providers:
         ages = entry.age_range
@@ -31,6 +64,7 @@ def sync_directory(network: Network, *, sessions: SessionFactory) -> None:
                 description=entry.description,
                 languages=list(entry.languages) if entry.languages else None,
                 active=entry.active,
+                created_at=now,  # kept for providers already listed (upsert leaves it)
             )
         )
     with sessions() as session:
@@ -39,7 +73,8 @@ def sync_directory(network: Network, *, sessions: SessionFactory) -> None:
 
 
 class Directory:
-    """What changes day to day about providers: capacity, set from Slack and audited."""
+    """What changes day to day about providers: capacity, set from Slack and audited; and
+    whether each entry is still right, confirmed by its staff."""
 
     def __init__(self, *, sessions: SessionFactory, network: Network, clock, membership):
         self.sessions = sessions
@@ -112,6 +147,80 @@ class Directory:
             session.commit()
             session.refresh(provider)
             return provider
+
+    # -- freshness -------------------------------------------------------------------------
+    # Every due time is a column: an entry falls due for confirmation `confirm_every` after
+    # it was last confirmed (never confirmed: after it was first listed), and due for a
+    # nudge then unless it was nudged since. A nudge left unanswered is repeated a period
+    # later; only a confirmation takes a provider off the coordinators' overdue list.
+
+    @property
+    def period(self) -> timedelta:
+        return self.network.directory.confirm_period
+
+    def due_since(self, provider: Provider) -> datetime | None:
+        start = provider.confirmed_at or provider.created_at
+        return start + self.period if start else None
+
+    def overdue(self, now: datetime | None = None) -> list[Overdue]:
+        """Active providers not confirmed within the period, longest overdue first."""
+        now = now or self.clock.now()
+        with self.sessions() as session:
+            stale = queries.unconfirmed_since(session=session, cutoff=now - self.period)
+        return [Overdue(p, self.due_since(p)) for p in stale]
+
+    def nudges_due(self, now: datetime) -> list[Provider]:
+        """Providers whose entry fell due for confirmation and who have not been nudged since."""
+        with self.sessions() as session:
+            return list(queries.due_for_confirm_nudge(session=session, cutoff=now - self.period))
+
+    def claim_nudge(self, provider: Provider, now: datetime) -> bool:
+        """Decide to nudge: True for the one tick (of any copy of the bot) that claims it.
+
+        The claim commits before the nudge is posted: if the bot stops between the two,
+        this provider's nudge is lost for this period (it still shows as overdue to the
+        coordinators). A durable outbox that would send it after a restart is issue 6.
+        """
+        with self.sessions() as session:
+            claimed = queries.claim_confirm_nudge(session=session, provider=provider, now=now)
+            session.commit()
+        return claimed
+
+    def remember_nudge(self, provider_id: str, ts: str) -> None:
+        with self.sessions() as session:
+            queries.set_confirm_nudge(session=session, provider_id=provider_id, ts=ts)
+            session.commit()
+
+    def confirm(self, provider_id: str, *, actor_id: str, seen: datetime | None) -> Confirmation:
+        """The provider's staff (or a coordinator) say its directory entry is right."""
+        now = self.clock.now()
+        with self.sessions() as session:
+            provider = queries.get_provider(session=session, provider_id=provider_id)
+            if provider is None:
+                raise NotFound("That provider is no longer in the directory. Nothing was changed.")
+            if not self.may_set(provider, actor_id):
+                raise Refused(
+                    f"Only {provider.name}'s staff (its handover channel) or a coordinator can "
+                    "confirm its directory entry. Nothing was changed."
+                )
+            nudge_ts = provider.confirm_nudge_ts
+            if provider.confirmed_at != seen or not queries.confirm_provider(
+                session=session, provider=provider, seen=seen, now=now, actor_id=actor_id
+            ):
+                session.rollback()
+                session.refresh(provider)
+                return Confirmation(provider, repeated=True, nudge_ts=None)
+            session.add(
+                DirectoryEvent(
+                    provider_id=provider.id,
+                    at=now,
+                    actor_id=actor_id,
+                    kind="confirmed",
+                    detail="directory entry confirmed as right",
+                )
+            )
+            session.commit()
+            return Confirmation(provider, repeated=False, nudge_ts=nudge_ts)
 
 
 def describe_capacity(capacity: str, until: date | None, reason: str | None) -> str:

@@ -155,12 +155,32 @@ class Reminders(_Strict):
         return parse_duration(getattr(self, name))
 
 
+class DirectoryRules(_Strict):
+    """How fresh the directory is kept: each provider confirms its entry this often.
+
+    Calendar time, unlike the reminders: ``90d`` is ninety days, weekends included.
+    """
+
+    confirm_every: str = "90d"
+
+    @field_validator("confirm_every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def confirm_period(self) -> timedelta:
+        return parse_duration(self.confirm_every)
+
+
 class Network(_Strict):
     network: NetworkInfo
     services: dict[str, str] = Field(min_length=1)
     providers: list[ProviderEntry] = Field(min_length=1)
     coordinators: Coordinators
     reminders: Reminders = Reminders()
+    directory: DirectoryRules = DirectoryRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> Network:

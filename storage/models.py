@@ -109,6 +109,14 @@ class Provider(SQLModel, table=True):
     capacity_reason: str | None = Field(default=None, max_length=300)
     capacity_changed_at: datetime | None = _timestamp()
     capacity_changed_by: str | None = Field(default=None, max_length=32)
+    # Directory freshness: when the provider first appeared, when its staff (or a coordinator)
+    # last said its entry is right, and the bot's last nudge to do so (the due-check's claim).
+    created_at: datetime | None = _timestamp()  # set by sync_directory; see migration 0003
+    confirmed_at: datetime | None = _timestamp()
+    confirmed_by: str | None = Field(default=None, max_length=32)
+    confirm_nudged_at: datetime | None = _timestamp()
+    # The nudge still waiting for an answer, so a confirmation updates it in place.
+    confirm_nudge_ts: str | None = Field(default=None, max_length=32)
 
 
 class Capacity(StrEnum):

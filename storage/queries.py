@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -64,6 +64,93 @@ def all_providers(*, session: Session) -> Sequence[Provider]:
 
 def get_provider(*, session: Session, provider_id: str) -> Provider | None:
     return session.get(Provider, provider_id)
+
+
+def _unconfirmed_since(cutoff: datetime):
+    """Not confirmed since ``cutoff``: confirmed before it, or never and listed before it."""
+    return or_(
+        col(Provider.confirmed_at) <= cutoff,
+        and_(col(Provider.confirmed_at).is_(None), col(Provider.created_at) <= cutoff),
+    )
+
+
+def _is(column, value):
+    return col(column).is_(None) if value is None else col(column) == value
+
+
+def unconfirmed_since(*, session: Session, cutoff: datetime) -> Sequence[Provider]:
+    """Active providers whose directory entry nobody has confirmed since ``cutoff``."""
+    return session.exec(
+        select(Provider)
+        .where(Provider.active, _unconfirmed_since(cutoff))
+        .order_by(func.coalesce(Provider.confirmed_at, Provider.created_at), Provider.id)
+    ).all()
+
+
+def due_for_confirm_nudge(*, session: Session, cutoff: datetime) -> Sequence[Provider]:
+    """Unconfirmed since ``cutoff`` and not nudged since then either."""
+    return session.exec(
+        select(Provider)
+        .where(
+            Provider.active,
+            _unconfirmed_since(cutoff),
+            or_(
+                col(Provider.confirm_nudged_at).is_(None),
+                col(Provider.confirm_nudged_at) <= cutoff,
+            ),
+        )
+        .order_by(Provider.id)
+    ).all()
+
+
+def claim_confirm_nudge(*, session: Session, provider: Provider, now: datetime) -> bool:
+    """Mark the provider nudged, only if nobody nudged or confirmed it since it was read.
+
+    Two ticks (or two copies of the bot) deciding at once: the loser's UPDATE matches no row.
+    """
+    result = session.execute(
+        update(Provider)
+        .where(
+            col(Provider.id) == provider.id,
+            _is(Provider.confirm_nudged_at, provider.confirm_nudged_at),
+            _is(Provider.confirmed_at, provider.confirmed_at),
+        )
+        .values(confirm_nudged_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    provider.confirm_nudged_at = now
+    return True
+
+
+def confirm_provider(
+    *, session: Session, provider: Provider, seen: datetime | None, now: datetime, actor_id: str
+) -> bool:
+    """Record a confirmation, only if the last one is still ``seen`` (what the button showed).
+
+    A double click, or two people answering the same nudge, confirms once.
+    """
+    result = session.execute(
+        update(Provider)
+        .where(col(Provider.id) == provider.id, _is(Provider.confirmed_at, seen))
+        .values(confirmed_at=now, confirmed_by=actor_id, confirm_nudge_ts=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    provider.confirmed_at, provider.confirmed_by, provider.confirm_nudge_ts = now, actor_id, None
+    return True
+
+
+def set_confirm_nudge(*, session: Session, provider_id: str, ts: str | None) -> None:
+    """Remember where the open nudge is; not a confirmation, so no compare-and-set."""
+    session.execute(
+        update(Provider)
+        .where(col(Provider.id) == provider_id)
+        .values(confirm_nudge_ts=ts)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def provider_loads(*, session: Session) -> dict[str, int]:

@@ -1,0 +1,128 @@
+"""Directory freshness without Slack: the network file's period, the claim that makes a nudge
+go once, confirmations as a compare-and-set, and the migration that brings the columns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlmodel import select
+
+from bot.directory import Directory, sync_directory
+from bot.errors import ConfigError, Refused
+from bot.network import parse_network
+from storage.db import alembic_config, make_engine, session_factory, upgrade
+from storage.models import Provider
+from tests.clock import MovableClock
+from tests.network import COORDINATOR, CV_STAFF, NETWORK_YAML, OUTSIDER
+from tests.network import test_network as network_for_tests
+
+T0 = datetime(2026, 11, 25, 10, tzinfo=UTC)
+
+
+# -- the network file ------------------------------------------------------------------------
+
+
+def test_entries_are_confirmed_every_90_days_unless_the_file_says_otherwise():
+    assert network_for_tests().directory.confirm_period == timedelta(days=90)
+    network = parse_network(NETWORK_YAML + "directory:\n  confirm_every: 30d\n")
+    assert network.directory.confirm_period == timedelta(days=30)
+
+
+@pytest.mark.parametrize(
+    ("section", "complaint"),
+    [
+        ("directory:\n  confirm_every: quarterly\n", "`directory.confirm_every` (line"),
+        ("directory:\n  confirm_every: 0d\n", "is no time at all"),
+        ("directory:\n  confirm_evry: 30d\n", "is not a key we know"),
+    ],
+)
+def test_a_wrong_confirm_every_is_one_sentence(section, complaint):
+    with pytest.raises(ConfigError) as error:
+        parse_network(NETWORK_YAML + section, source="network.yaml")
+    assert complaint in str(error.value)
+
+
+# -- the database: claims and confirmations (SQLite and PostgreSQL) -------------------------
+
+
+@pytest.fixture
+def directory(db):
+    clock = MovableClock(T0)
+    network = network_for_tests()
+    sessions = session_factory(db)
+    sync_directory(network, sessions=sessions, now=clock.now())
+    members = {"C0CVCLINIC": {CV_STAFF}}
+    directory = Directory(
+        sessions=sessions,
+        network=network,
+        clock=clock,
+        membership=lambda channel, user: user in members.get(channel, set()),
+    )
+    return directory
+
+
+def test_a_provider_is_due_a_period_after_it_was_listed_and_claimed_once(directory):
+    assert directory.nudges_due(T0 + timedelta(days=89)) == []
+    now = T0 + timedelta(days=90)
+    due = {p.id: p for p in directory.nudges_due(now)}
+    assert set(due) == {"cv-clinic", "esol-hub", "youth-futures", "town-hall"}
+    # Two ticks that read the same row: only the first claim wins.
+    stale_copy = directory.nudges_due(now)[0]
+    assert directory.claim_nudge(due[stale_copy.id], now) is True
+    assert directory.claim_nudge(stale_copy, now) is False
+    assert stale_copy.id not in {p.id for p in directory.nudges_due(now + timedelta(days=1))}
+    # Unanswered, it is asked again a whole period after the nudge.
+    later = now + timedelta(days=90)
+    assert stale_copy.id in {p.id for p in directory.nudges_due(later)}
+
+
+def test_a_confirmation_restarts_the_period_and_applies_once(directory):
+    clock = directory.clock
+    clock.advance(timedelta(days=100))
+    assert [o.provider.id for o in directory.overdue()][:1] == ["cv-clinic"]
+    first = directory.confirm("cv-clinic", actor_id=CV_STAFF, seen=None)
+    assert not first.repeated and first.provider.confirmed_at == clock.now()
+    # The same button again (it showed "never confirmed"): already done, nothing recorded.
+    again = directory.confirm("cv-clinic", actor_id=COORDINATOR, seen=None)
+    assert again.repeated and again.provider.confirmed_by == CV_STAFF
+    assert "cv-clinic" not in {o.provider.id for o in directory.overdue()}
+    assert "cv-clinic" not in {p.id for p in directory.nudges_due(clock.now())}
+    later = clock.now() + timedelta(days=90)
+    assert "cv-clinic" in {p.id for p in directory.nudges_due(later)}
+
+
+def test_only_the_providers_staff_or_a_coordinator_confirm(directory):
+    with pytest.raises(Refused):
+        directory.confirm("cv-clinic", actor_id=OUTSIDER, seen=None)
+    assert directory.confirm("esol-hub", actor_id=COORDINATOR, seen=None).repeated is False
+
+
+# -- the migration --------------------------------------------------------------------------
+
+
+def test_upgrading_keeps_providers_and_starts_their_period_at_the_upgrade(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(engine), "0002")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO provider (id, name, channel, services, active, capacity) "
+                "VALUES ('cv-clinic', 'CV Clinic', 'C0CVCLINIC', '[\"cv\"]', 1, 'paused')"
+            )
+        )
+    before = datetime.now(UTC)
+    upgrade(engine)
+    with session_factory(engine)() as session:
+        [row] = session.exec(select(Provider)).all()
+    assert (row.id, row.name, row.capacity) == ("cv-clinic", "CV Clinic", "paused")
+    assert before <= row.created_at <= datetime.now(UTC)
+    assert row.confirmed_at is None and row.confirm_nudged_at is None
+    command.downgrade(alembic_config(engine), "0002")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT id, capacity FROM provider")).one() == (
+            "cv-clinic",
+            "paused",
+        )
