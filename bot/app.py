@@ -13,10 +13,12 @@ from sqlalchemy.engine import Engine
 
 from bot.clock import Clock, SystemClock
 from bot.directory import Directory, sync_directory
+from bot.freshness import FreshnessNotifier
 from bot.handovers import Handovers, Membership
 from bot.membership import ChannelMembers
 from bot.network import Network
 from bot.notifier import Notifier
+from bot.scheduler import Scheduler
 from storage.db import session_factory
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,28 @@ class Bot:
     handovers: Handovers
     directory: Directory
     notifier: Notifier
+    freshness: FreshnessNotifier
     clock: Clock
     client: WebClient
+
+
+class HandoverApp(App):
+    """The Bolt app, and the scheduler that keeps its due times.
+
+    Whoever serves the app starts the scheduler (``app.scheduler.start()``) and shuts it
+    down after; tests call ``app.scheduler.tick()`` instead, with no thread at all.
+    """
+
+    def __init__(self, *, scheduler: Scheduler, **bolt_options):
+        super().__init__(**bolt_options)
+        self.scheduler = scheduler
+
+
+def build_scheduler(bot: Bot) -> Scheduler:
+    """Every due-check the bot has, on one scheduler."""
+    scheduler = Scheduler(bot.clock)
+    scheduler.register("directory freshness", bot.freshness.nudge_due)
+    return scheduler
 
 
 def make_client(token: str, api_url: str | None) -> WebClient:
@@ -51,21 +73,24 @@ def create_app(
     membership: Membership | None = None,
     listener_executor: Executor | None = None,
     verify_token: bool = True,
-) -> App:
+) -> HandoverApp:
     clock = clock or SystemClock()
     sessions = session_factory(engine)
-    sync_directory(network, sessions=sessions)
+    sync_directory(network, sessions=sessions, now=clock.now())
     membership = membership or ChannelMembers(client, clock)
     handovers = Handovers(sessions=sessions, network=network, clock=clock, membership=membership)
+    directory = Directory(sessions=sessions, network=network, clock=clock, membership=membership)
     bot = Bot(
         network=network,
         handovers=handovers,
-        directory=Directory(sessions=sessions, network=network, clock=clock, membership=membership),
+        directory=directory,
         notifier=Notifier(client=client, network=network, handovers=handovers),
+        freshness=FreshnessNotifier(client=client, network=network, directory=directory),
         clock=clock,
         client=client,
     )
-    app = App(
+    app = HandoverApp(
+        scheduler=build_scheduler(bot),
         client=client,
         signing_secret=signing_secret,
         # Socket Mode has no signatures to check; HTTP mode always does.

@@ -1,4 +1,5 @@
-"""The directory from Slack: set a provider's capacity (App Home button, /handover capacity)."""
+"""The directory from Slack: set a provider's capacity (App Home button, /handover capacity),
+and confirm its entry is still right (the nudge in its channel, or its queue in App Home)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.app import Bot
-from bot.blocks.directory import capacity_modal, capacity_notice
+from bot.blocks.directory import capacity_modal, capacity_notice, confirmed_reply
 from bot.blocks.modals import notice_modal
+from bot.directory import ConfirmRef
 from bot.errors import DomainError, InvalidInput
 from bot.ids import Act, Block, Callback
 from bot.text import escape
@@ -33,6 +35,23 @@ def open_capacity(bot: Bot, client: WebClient, trigger_id: str, user_id: str, ch
 @acknowledged
 def set_capacity_button(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     open_capacity(bot, client, body["trigger_id"], body["user"]["id"], action.get("value") or "")
+
+
+@acknowledged
+def confirm_details(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    user_id = body["user"]["id"]
+    ref = ConfirmRef.load(action.get("value"))
+    confirmation = bot.directory.confirm(ref.p, actor_id=user_id, seen=ref.c)
+    container = body.get("container") or {}
+    clicked = None
+    if container.get("type") == "message":
+        clicked = (container["channel_id"], container["message_ts"])
+    bot.freshness.show_confirmed(confirmation, clicked=clicked)
+    if clicked:
+        said = confirmed_reply(confirmation, bot.network.network.timezone)
+        client.chat_postEphemeral(channel=clicked[0], user=user_id, text=said)
+    else:
+        publish_home(bot, client, user_id)  # the queue now says when it was confirmed
 
 
 def submit_capacity(
@@ -65,4 +84,5 @@ def _date(text: str) -> date:
 
 def register(app: App) -> None:
     app.action(Act.SET_CAPACITY)(set_capacity_button)
+    app.action(Act.CONFIRM_DETAILS)(confirm_details)
     app.view(Callback.CAPACITY)(submit_capacity)

@@ -25,6 +25,7 @@ def publish_home(bot: Bot, client: WebClient, user_id: str) -> None:
         coordinator=coordinator,
         capacities={p.id: bot.directory.capacity(p) for p in shown},
         directory=directory,
+        overdue=bot.directory.overdue() if is_coordinator else (),
     )
     client.views_publish(user_id=user_id, view=view)
 

@@ -1,5 +1,5 @@
 """Directory freshness without Slack: the network file's period, the claim that makes a nudge
-go once, confirmations as a compare-and-set, and the migration that brings the columns."""
+go once, confirmations as a compare-and-set, and what the nudge and the lists say."""
 
 from __future__ import annotations
 
@@ -10,9 +10,17 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.directory import Directory, sync_directory
+from bot.blocks.directory import (
+    confirm_nudge,
+    confirmation_words,
+    confirmed_nudge,
+    overdue_lines,
+)
+from bot.directory import ConfirmRef, Directory, Overdue, sync_directory
 from bot.errors import ConfigError, Refused
+from bot.ids import Act
 from bot.network import parse_network
+from sandbox.slack.blockkit import validate_message_blocks
 from storage.db import alembic_config, make_engine, session_factory, upgrade
 from storage.models import Provider
 from tests.clock import MovableClock
@@ -20,6 +28,7 @@ from tests.network import COORDINATOR, CV_STAFF, NETWORK_YAML, OUTSIDER
 from tests.network import test_network as network_for_tests
 
 T0 = datetime(2026, 11, 25, 10, tzinfo=UTC)
+HOSTILE = "Ping <!channel> and <@U0BADGUY1>"
 
 
 # -- the network file ------------------------------------------------------------------------
@@ -98,6 +107,84 @@ def test_only_the_providers_staff_or_a_coordinator_confirm(directory):
     with pytest.raises(Refused):
         directory.confirm("cv-clinic", actor_id=OUTSIDER, seen=None)
     assert directory.confirm("esol-hub", actor_id=COORDINATOR, seen=None).repeated is False
+
+
+# -- what people read ----------------------------------------------------------------------
+
+
+def provider(**changes) -> Provider:
+    values = dict(
+        id="cv-clinic",
+        name="Northside CV Clinic",
+        channel="C0CVCLINIC",
+        services=["cv", "interview"],
+        areas=["NW1", "NW5"],
+        created_at=T0,
+    )
+    return Provider(**{**values, **changes})
+
+
+def test_the_nudge_shows_the_entry_asks_and_has_one_button_that_carries_what_it_showed():
+    network = parse_network(
+        NETWORK_YAML.replace(
+            "    areas: [NW1, NW5]\n",
+            "    areas: [NW1, NW5]\n    hours: Tue and Thu 10-4\n"
+            "    eligibility: Universal Credit claimants\n    languages: [English, Polish]\n",
+            1,
+        )
+    )
+    shown = provider(languages=["English", "Polish"], confirmed_at=T0)
+    message = confirm_nudge(shown, network, "open")
+    assert validate_message_blocks(message.blocks) == []
+    text = str(message.blocks)
+    for fact in (
+        "*Hours*: Tue and Thu 10-4",
+        "*Eligibility*: Universal Credit claimants",
+        "*Languages*: English, Polish",
+        "<#C0COORD001>",
+    ):
+        assert fact in text
+    [actions] = [b for b in message.blocks if b["type"] == "actions"]
+    [button] = actions["elements"]
+    assert button["action_id"] == Act.CONFIRM_DETAILS
+    assert ConfirmRef.load(button["value"]) == ConfirmRef(p="cv-clinic", c=T0)
+
+
+def test_the_answered_nudge_names_who_and_when_and_has_no_button():
+    done = provider(confirmed_at=T0, confirmed_by=CV_STAFF)
+    message = confirmed_nudge(done, network_for_tests(), "paused")
+    assert validate_message_blocks(message.blocks) == []
+    assert f"Confirmed by <@{CV_STAFF}> on Wed 25 Nov 2026" in str(message.blocks)
+    assert all(b["type"] != "actions" for b in message.blocks)
+
+
+def test_typed_names_stay_inert_in_the_nudge():
+    message = confirm_nudge(provider(name=HOSTILE), network_for_tests(), "open")
+    assert "<!channel>" not in message.text + str(message.blocks)
+
+
+def test_dates_are_in_the_networks_timezone():
+    late = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 July in London
+    assert confirmation_words(provider(confirmed_at=late), "Europe/London") == (
+        "Details confirmed Thu 2 Jul 2026"
+    )
+    assert confirmation_words(provider(), "Europe/London") == "Details never confirmed"
+
+
+def test_overdue_lines_say_since_when_and_whether_they_were_asked():
+    due = T0 + timedelta(days=90)
+    lines = overdue_lines(
+        [
+            Overdue(provider(confirm_nudged_at=due), due),
+            Overdue(provider(name="Old", confirmed_at=T0 - timedelta(days=1)), due),
+        ],
+        "Europe/London",
+    )
+    assert lines == [
+        "• *Northside CV Clinic*: due since Tue 23 Feb 2027 · never confirmed · asked Tue 23 "
+        "Feb 2027",
+        "• *Old*: due since Tue 23 Feb 2027 · last confirmed Tue 24 Nov 2026",
+    ]
 
 
 # -- the migration --------------------------------------------------------------------------

@@ -17,8 +17,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import packed_sections
-from bot.blocks.directory import capacity_line
+from bot.blocks.directory import capacity_line, confirm_button, confirmation_words, overdue_lines
 from bot.blocks.replies import handover_line
+from bot.directory import Overdue
 from bot.ids import Act
 from bot.network import Network
 from bot.payloads import CardRef
@@ -36,6 +37,7 @@ def home_view(
     coordinator: tuple[dict[str, int], Sequence[Handover]] | None,
     capacities: dict[str, str] | None = None,
     directory: Sequence[Provider] = (),
+    overdue: Sequence[Overdue] = (),
 ) -> dict:
     """Your referrals, then the network (coordinators), then each queue while room remains."""
     blocks: list = [
@@ -60,7 +62,7 @@ def home_view(
     capacities = capacities or {}
     if coordinator is not None:
         blocks += _network_section(network, *coordinator)
-        blocks += _directory_section(directory, capacities)
+        blocks += _directory_section(network, directory, capacities, overdue)
     for shown, (provider, queue) in enumerate(queues):
         section = _queue_section(network, provider, queue, capacities.get(provider.id, "open"))
         # Slack's home tab holds 100 blocks; keep one for saying what did not fit.
@@ -105,15 +107,27 @@ def _network_section(network: Network, counts: dict[str, int], unmatched) -> lis
     return blocks
 
 
-def _directory_section(directory: Sequence[Provider], capacities: dict[str, str]) -> list:
-    """Every provider's capacity at a glance, and the way to change any of them."""
+def _directory_section(
+    network: Network,
+    directory: Sequence[Provider],
+    capacities: dict[str, str],
+    overdue: Sequence[Overdue],
+) -> list:
+    """Every provider's capacity at a glance, whose entry is overdue for confirmation, and
+    the way to change any provider's capacity."""
     if not directory:
         return []
     lines = [capacity_line(p, capacities.get(p.id, "open")) for p in directory]
+    stale = []
+    if overdue:
+        every = network.directory.confirm_every
+        title = f"*Overdue for confirmation* (entries are confirmed every {every})"
+        stale = packed_sections(overdue_lines(overdue, network.network.timezone), title=title)
     return [
         DividerBlock(),
         HeaderBlock(text="Directory"),
         *packed_sections(lines),
+        *stale,
         ActionsBlock(
             elements=[
                 ButtonElement(
@@ -127,14 +141,18 @@ def _directory_section(directory: Sequence[Provider], capacities: dict[str, str]
 def _queue_section(
     network: Network, provider: Provider, queue: Sequence[Handover], capacity: str
 ) -> list:
+    confirmed = confirmation_words(provider, network.network.timezone)
     blocks: list = [
         DividerBlock(),
         HeaderBlock(text=f"Queue · {provider.name}"[:150]),
         SectionBlock(
-            text=MarkdownTextObject(text=capacity_line(provider, capacity)),
-            accessory=ButtonElement(
-                text="Set capacity", action_id=Act.SET_CAPACITY, value=provider.id
-            ),
+            text=MarkdownTextObject(text=f"{capacity_line(provider, capacity)}\n{confirmed}")
+        ),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Set capacity", action_id=Act.SET_CAPACITY, value=provider.id),
+                confirm_button(provider),
+            ]
         ),
     ]
     if not queue:
