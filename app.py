@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Alembic describes every plugin it loads at INFO: noise before the first useful line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler says so at INFO every time the scheduler ticks (twice a minute).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     args = parse_args(argv)
     if args.sandbox:
         from sandbox.run import main as sandbox
@@ -89,14 +91,19 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
-    if mode is Mode.HTTP:
-        from bot.web import serve
+    app.scheduler.start()
+    try:
+        if mode is Mode.HTTP:
+            from bot.web import serve
 
-        serve(app, engine, host=args.host, port=args.port)
-    else:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+            serve(app, engine, host=args.host, port=args.port)
+        else:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    finally:
+        # After the server's graceful stop: a tick in progress finishes its nudge.
+        app.scheduler.shutdown()
     return 0
 
 

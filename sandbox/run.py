@@ -67,14 +67,14 @@ class Sandbox:
         upgrade(self.engine)
         self.fake.start()
         demo.seed(self.fake, self.network, self.personas)
-        app = create_app(
+        self.app = create_app(
             network=self.network,
             engine=self.engine,
             client=make_client(BOT_TOKEN, self.fake.api_url),
             signing_secret=secret,
             listener_executor=listener_executor,
         )
-        self.bot = Server(app, self.engine, host="127.0.0.1", port=0)
+        self.bot = Server(self.app, self.engine, host="127.0.0.1", port=0)
 
     @property
     def url(self) -> str:
@@ -113,8 +113,12 @@ def main(port: int) -> int:
         return 2
     signal.signal(signal.SIGTERM, sandbox.stop)
     print(f"Sandbox running: open {sandbox.url} (Ctrl-C to stop)", flush=True)
+    # The real bot's scheduler, as app.py starts it; tests that drive a Sandbox call run()
+    # and so never start its thread.
+    sandbox.app.scheduler.start()
     try:
         sandbox.run()
     finally:
+        sandbox.app.scheduler.shutdown()
         sandbox.fake.stop()
     return 0
