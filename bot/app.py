@@ -18,6 +18,7 @@ from bot.handovers import Handovers, Membership
 from bot.membership import ChannelMembers
 from bot.network import Network
 from bot.notifier import Notifier
+from bot.reminders import Chaser
 from bot.scheduler import Scheduler
 from storage.db import session_factory
 
@@ -33,6 +34,7 @@ class Bot:
     directory: Directory
     notifier: Notifier
     freshness: FreshnessNotifier
+    chaser: Chaser
     clock: Clock
     client: WebClient
 
@@ -52,8 +54,17 @@ class HandoverApp(App):
 def build_scheduler(bot: Bot) -> Scheduler:
     """Every due-check the bot has, on one scheduler."""
     scheduler = Scheduler(bot.clock)
+    scheduler.register("reminders", lambda now: send_reminders(bot, now))
     scheduler.register("directory freshness", bot.freshness.nudge_due)
     return scheduler
+
+
+def send_reminders(bot: Bot, now) -> int:
+    """Claim what is due, then say it: the claim is what makes it once only."""
+    claimed = bot.chaser.claim_due(now)
+    for reminder in claimed:
+        bot.notifier.remind(reminder)
+    return len(claimed)
 
 
 def make_client(token: str, api_url: str | None) -> WebClient:
@@ -86,6 +97,7 @@ def create_app(
         directory=directory,
         notifier=Notifier(client=client, network=network, handovers=handovers),
         freshness=FreshnessNotifier(client=client, network=network, directory=directory),
+        chaser=Chaser(handovers),
         clock=clock,
         client=client,
     )

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bot import lifecycle
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, Refused
+from bot.followup import FollowUp
 from bot.ids import Block
 from bot.learning import DirectorySuggestion, learn_from_decline
 from bot.lifecycle import Action, Role
@@ -34,7 +35,7 @@ from bot.matching import (
 )
 from bot.network import Network
 from bot.referral import CONSENT_TEXT, Referral
-from bot.worktime import add_working_days
+from bot.worktime import WorkingTime, add_working_days
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import (
@@ -114,6 +115,10 @@ class _Step:
         changes = {"state": self.rule.to, "updated_at": self.now, **values}
         if changes["state"] is None:  # the rule leaves the next state to routing
             del changes["state"]
+        if changes.get("provider_id", self.handover.provider_id) != self.handover.provider_id:
+            changes["routed_at"] = self.now
+        if "state" in changes or "provider_id" in changes:
+            changes.update(self.owner.next_due(self.handover, changes, self.now))
         self.owner._apply(self.session, self.handover, changes)
 
     def record(self, **event) -> None:
@@ -141,11 +146,26 @@ class Handovers:
         network: Network,
         clock: Clock,
         membership: Membership,
+        working_time: WorkingTime | None = None,
     ):
         self.sessions = sessions
         self.network = network
         self.clock = clock
         self.membership = membership
+        self.working_time = working_time or WorkingTime.from_network(network)
+        self.followup = FollowUp(self.working_time, network.network.timezone)
+
+    def next_due(self, handover: Handover, changes: dict, now) -> dict:
+        """The first reminder owed in the state the handover is entering (none when done)."""
+        state = changes.get("state", handover.state)
+        provider_id = changes.get("provider_id", handover.provider_id)
+        due_at, kind = self.followup.on_enter(
+            state,
+            now=now,
+            reminders=self.network.reminders_for(provider_id),
+            promised=changes.get("promised_contact_by", handover.promised_contact_by),
+        )
+        return {"due_at": due_at, "due_kind": kind}
 
     # -- raising and routing ------------------------------------------------------------
 
@@ -218,6 +238,9 @@ class Handovers:
                 setattr(handover, name, value)
             if prefer and best is not None and best.provider.id == prefer:
                 handover.match_reason = f"chosen by the adviser; {handover.match_reason}"[:500]
+            handover.routed_at = now if handover.provider_id else None
+            for name, value in self.next_due(handover, {}, now).items():
+                setattr(handover, name, value)
             session.add(handover)
             session.flush()
             session.add(

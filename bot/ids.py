@@ -31,6 +31,8 @@ class Act(StrEnum):
     OPEN_NEW = "handover.open_new"
     EDIT_REFERRAL = "handover.edit_referral"
     REOPEN = "handover.reopen"
+    SNOOZE = "handover.snooze"
+    CHASE = "handover.chase"
     SET_CAPACITY = "directory.set_capacity"
     CONFIRM_DETAILS = "directory.confirm_details"
     # The input elements of modals (values read from view.state).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
 import yaml
@@ -56,6 +57,39 @@ class NetworkInfo(_Strict):
     timezone: str = "Europe/London"
     working_hours: str = "Mon-Fri 09:00-17:00"
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone like Europe/London") from None
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from bot.worktime import parse_working_hours
+
+        parse_working_hours(value)
+        return value
+
+
+class Reminders(_Strict):
+    accept_within: str = "1d"
+    escalate_after: str = "2d"
+    contact_within: str = "2d"
+    outcome_after: str = "14d"
+
+    @field_validator("*")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    def duration(self, name: str) -> timedelta:
+        return parse_duration(getattr(self, name))
+
 
 class ProviderEntry(_Strict):
     id: str
@@ -72,6 +106,8 @@ class ProviderEntry(_Strict):
     responds_within: str | None = None  # how quickly they usually pick up, e.g. 1d
     # false: listed but not sent handovers yet (e.g. imported, waiting for its channel)
     active: bool = True
+    # Its own reminder times, where they differ from the network's (keys as in `reminders`).
+    reminders: Reminders | None = None
 
     @field_validator("responds_within")
     @classmethod
@@ -139,22 +175,6 @@ class Coordinators(_Strict):
         return value
 
 
-class Reminders(_Strict):
-    accept_within: str = "1d"
-    escalate_after: str = "2d"
-    contact_within: str = "2d"
-    outcome_after: str = "14d"
-
-    @field_validator("*")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
-
-    def duration(self, name: str) -> timedelta:
-        return parse_duration(getattr(self, name))
-
-
 class DirectoryRules(_Strict):
     """How fresh the directory is kept: each provider confirms its entry this often.
 
@@ -204,6 +224,16 @@ class Network(_Strict):
 
     def service_label(self, key: str) -> str:
         return self.services.get(key, key)
+
+    def reminders_for(self, provider_id: str | None) -> Reminders:
+        """A provider's own reminder times if it has them, else the network's."""
+        entry = self.provider(provider_id) if provider_id else None
+        if entry is None or entry.reminders is None:
+            return self.reminders
+        own = entry.reminders
+        return self.reminders.model_copy(
+            update={key: getattr(own, key) for key in own.model_fields_set}
+        )
 
     def is_coordinator(self, user_id: str) -> bool:
         return user_id in self.coordinators.users

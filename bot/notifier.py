@@ -12,7 +12,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import Message
+from bot.blocks import Message, reminders
 from bot.blocks.messages import (
     adviser_receipt,
     adviser_update,
@@ -22,8 +22,11 @@ from bot.blocks.messages import (
     unmatched_card,
     worker_details,
 )
+from bot.followup import Due
 from bot.handovers import Change, Handovers
 from bot.network import Network
+from bot.reminders import Reminder
+from bot.text import day
 from storage.models import EventKind, Handover
 
 log = logging.getLogger(__name__)
@@ -154,6 +157,47 @@ class Notifier:
         )
         channel = self.network.coordinators.channel
         self._send("chat_update", handover, channel=channel, ts=ts, **card.as_kwargs())
+
+    # -- reminders --------------------------------------------------------------------------
+
+    def remind(self, reminder: Reminder) -> None:
+        """Say one claimed reminder where it belongs."""
+        handover, provider, kind = reminder.handover, reminder.provider, reminder.kind
+        tz = self.network.network.timezone
+        if provider is None:
+            return
+        if kind == Due.ACCEPT_REMINDER and handover.card_channel and handover.card_ts:
+            waited = self.handovers.working_time.between(
+                handover.routed_at or handover.created_at, self.handovers.clock.now()
+            )
+            message = reminders.accept_reminder(handover, provider, waited, self.network)
+            self._send(
+                "chat_postMessage", handover, channel=handover.card_channel,
+                thread_ts=handover.card_ts, **message.as_kwargs(),
+            )  # fmt: skip
+        elif kind in (Due.CONTACT_NUDGE, Due.CONTACT_NUDGE_AGAIN) and handover.worker_id:
+            again = kind == Due.CONTACT_NUDGE_AGAIN
+            self._dm(handover.worker_id, reminders.contact_nudge(handover, provider, again))
+        elif kind == Due.OUTCOME_ASK and handover.worker_id:
+            self._dm(handover.worker_id, reminders.outcome_ask(handover, provider, tz))
+        elif kind in (Due.ESCALATE, Due.CONTACT_ESCALATE):
+            if kind == Due.ESCALATE:
+                why = "not accepted in time"
+                choices = self.handovers.route_choices(handover)
+            else:
+                why = (
+                    f"no first contact recorded since {day(handover.promised_contact_by)}, "
+                    "after two reminders"
+                )
+                choices = None
+            card = reminders.escalation(
+                handover, provider, why=why, choices=choices, network=self.network
+            )
+            self._send(
+                "chat_postMessage", handover, channel=self.network.coordinators.channel,
+                **card.as_kwargs(),
+            )  # fmt: skip
+            self._dm(handover.adviser_id, reminders.adviser_escalated(handover, provider, why))
 
     # -- sending --------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import actions, commands, directory, errors, events, views
+    from handlers import actions, commands, directory, errors, events, followup, views
 
-    for module in (errors, commands, actions, views, events, directory):
+    for module in (errors, commands, actions, views, events, directory, followup):
         module.register(app)

@@ -58,6 +58,10 @@ class EventKind(StrEnum):
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
     REOPENED = "reopened"
+    REMINDED = "reminded"  # the bot chased it (reason: which reminder)
+    ESCALATED = "escalated"  # the bot passed it to the coordinators (reason: why)
+    SNOOZED = "snoozed"  # someone put off its next reminder
+    CHASED = "chased"  # a coordinator chased the provider
 
 
 class UTCDateTime(TypeDecorator):
@@ -183,6 +187,12 @@ class Handover(HandoverBase, table=True):
     coordinator_ts: str | None = Field(default=None, max_length=32)
     adviser_dm_channel: str | None = Field(default=None, max_length=32)
     adviser_dm_ts: str | None = Field(default=None, max_length=32)
+    # Follow-up: when the next reminder is due and which it is. Set by every transition,
+    # cleared when nothing more is owed; the scheduler claims what is due with the version.
+    due_at: datetime | None = _timestamp(index=True)
+    due_kind: str | None = Field(default=None, max_length=24)
+    # When it was routed to its current provider (reminders to accept count from here).
+    routed_at: datetime | None = _timestamp()
 
     @property
     def ref(self) -> str:

@@ -292,3 +292,20 @@ def set_message_location(*, session: Session, handover_id: int, **where: str | N
         .values(**where)
         .execution_options(synchronize_session=False)
     )
+
+
+def due_handovers(*, session: Session, now: datetime, limit: int) -> Sequence[Handover]:
+    """Handovers whose next reminder is due, oldest first.
+
+    On PostgreSQL the rows are locked and rows another scheduler holds are skipped, so two
+    copies of the bot share the work; on SQLite the claim's compare-and-set does the same.
+    """
+    query = (
+        select(Handover)
+        .where(col(Handover.due_at) <= now)
+        .order_by(Handover.due_at, Handover.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.exec(query).all()

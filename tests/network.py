@@ -41,6 +41,8 @@ providers:
     channel: {ESOL_CHANNEL}
     services: [esol]
     ages: 18+
+    reminders:
+      accept_within: 2h
   - id: youth-futures
     name: Youth Futures
     channel: {YOUTH_CHANNEL}

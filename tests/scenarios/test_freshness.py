@@ -53,8 +53,8 @@ def confirmations(db) -> list[tuple]:
         ]
 
 
-def test_the_app_exposes_one_scheduler_with_the_freshness_check(slack):
-    assert slack.app.scheduler.checks == ["directory freshness"]
+def test_the_app_exposes_one_scheduler_with_every_due_check(slack):
+    assert slack.app.scheduler.checks == ["reminders", "directory freshness"]
 
 
 def test_a_provider_never_confirmed_is_nudged_once_after_the_period(slack, fake, clock):
