@@ -46,9 +46,10 @@ class HandoverApp(App):
     down after; tests call ``app.scheduler.tick()`` instead, with no thread at all.
     """
 
-    def __init__(self, *, scheduler: Scheduler, **bolt_options):
+    def __init__(self, *, scheduler: Scheduler, bot: Bot, **bolt_options):
         super().__init__(**bolt_options)
         self.scheduler = scheduler
+        self.bot = bot
 
 
 def build_scheduler(bot: Bot) -> Scheduler:
@@ -60,11 +61,8 @@ def build_scheduler(bot: Bot) -> Scheduler:
 
 
 def send_reminders(bot: Bot, now) -> int:
-    """Claim what is due, then say it: the claim is what makes it once only."""
-    claimed = bot.chaser.claim_due(now)
-    for reminder in claimed:
-        bot.notifier.remind(reminder)
-    return len(claimed)
+    """Say every reminder that is due (see bot.reminders for how it is said once)."""
+    return bot.chaser.send_due(now, bot.notifier.remind)
 
 
 def make_client(token: str, api_url: str | None) -> WebClient:
@@ -103,6 +101,7 @@ def create_app(
     )
     app = HandoverApp(
         scheduler=build_scheduler(bot),
+        bot=bot,
         client=client,
         signing_secret=signing_secret,
         # Socket Mode has no signatures to check; HTTP mode always does.

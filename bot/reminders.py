@@ -1,17 +1,18 @@
 """The chaser: says each reminder that has fallen due, once, and lets people snooze or chase.
 
 Every due time is a column (``handover.due_at``); ``send_due`` is the scheduler's
-due-check. Each due reminder is claimed by a compare-and-set that also sets the next one
-and records the event, in one transaction, so two schedulers (or a tick that overlaps
-another) say it once. The message is sent after the claim commits: a crash between the two
-loses that one message (issue 6's durable outbox closes that gap).
+due-check. Each due reminder is leased by a compare-and-set (so two schedulers, or a tick
+that overlaps another, never both say it), said, then settled: the event recorded and the
+next reminder set. A crash between lease and settle means it is said again once the lease
+runs out: retried rather than lost. (Issue 6's outbox makes the saying itself durable.)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.errors import Conflict, InvalidInput, Refused
 from bot.followup import Due
@@ -22,6 +23,9 @@ from storage.models import EventKind, Handover, Provider, State
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# How long a reminder being said is held by the scheduler saying it; if that one dies
+# before settling, the reminder falls due again after this and another tick says it.
+LEASE = timedelta(minutes=2)
 # Reminders whose message is an escalation to the coordinators.
 ESCALATIONS = (Due.ESCALATE, Due.CONTACT_ESCALATE)
 
@@ -42,56 +46,72 @@ class Chaser:
         self.followup = handovers.followup
         self.wt = handovers.working_time
 
-    def claim_due(self, now: datetime) -> list[Reminder]:
-        """Claim everything due now, oldest first; quiet outside working hours."""
-        if not self.wt.is_working(now):
-            return []
-        claimed: list[Reminder] = []
-        # Until nothing is left: saying one reminder can make the next one due at once (a
-        # bot that was down past both the reminder and the escalation says both, in order).
-        while batch := self._claim_batch(now):
-            claimed.extend(batch)
-        return claimed
+    def send_due(self, now: datetime, say: Callable[[Reminder], object]) -> int:
+        """Say everything due now, oldest first, each once; quiet outside working hours.
 
-    def _claim_batch(self, now: datetime) -> list[Reminder]:
-        claimed = []
+        Each reminder is leased, said, then settled: a crash after the lease and before the
+        settle leaves it due again when the lease runs out, so it is retried, not lost.
+        """
+        if not self.wt.is_working(now):
+            return 0
+        said = 0
+        # Until nothing is left: settling one reminder can make the next due at once (a bot
+        # that was down past both the reminder and the escalation says both, in order).
+        while batch := self._lease_batch(now):
+            for reminder in batch:
+                say(reminder)
+                self._settle(reminder, now)
+                said += 1
+        return said
+
+    def _lease_batch(self, now: datetime) -> list[Reminder]:
+        leased = []
         with self.handovers.sessions() as session:
             for handover in queries.due_handovers(session=session, now=now, limit=BATCH):
-                kind = Due(handover.due_kind)
-                since = (
-                    handover.routed_at
-                    if handover.state == State.PENDING
-                    else (handover.contacted_at or handover.accepted_at or handover.updated_at)
-                )
-                due_at, next_kind = self.followup.after(
-                    kind,
-                    now=now,
-                    since=since or now,
-                    reminders=self.network.reminders_for(handover.provider_id),
-                )
                 won = queries.compare_and_set(
-                    session=session,
-                    handover=handover,
-                    values={"due_at": due_at, "due_kind": next_kind},
+                    session=session, handover=handover, values={"due_at": now + LEASE}
                 )
                 if not won:
-                    continue  # another scheduler said it
-                event = EventKind.ESCALATED if kind in ESCALATIONS else EventKind.REMINDED
-                queries.record_event(
-                    session=session,
-                    handover=handover,
-                    kind=event,
-                    at=now,
-                    actor_id=None,
-                    from_state=handover.state,
-                    reason=kind,
-                )
+                    continue  # another scheduler has it
                 provider = queries.get_provider(
                     session=session, provider_id=handover.provider_id or ""
                 )
-                claimed.append(Reminder(kind, handover, provider))
+                leased.append(Reminder(Due(handover.due_kind), handover, provider))
             session.commit()
-        return claimed
+        return leased
+
+    def _settle(self, reminder: Reminder, now: datetime) -> None:
+        """Record that it was said and set the next one, unless the handover moved on."""
+        with self.handovers.sessions() as session:
+            handover = queries.get_handover(session=session, handover_id=reminder.handover.id)
+            if handover is None or handover.version != reminder.handover.version:
+                return  # it changed meanwhile; that change set its own next reminder
+            since = (
+                handover.routed_at
+                if handover.state == State.PENDING
+                else (handover.contacted_at or handover.accepted_at or handover.updated_at)
+            )
+            due_at, next_kind = self.followup.after(
+                reminder.kind,
+                now=now,
+                since=since or now,
+                reminders=self.network.reminders_for(handover.provider_id),
+            )
+            if not queries.compare_and_set(
+                session=session, handover=handover, values={"due_at": due_at, "due_kind": next_kind}
+            ):
+                return
+            event = EventKind.ESCALATED if reminder.kind in ESCALATIONS else EventKind.REMINDED
+            queries.record_event(
+                session=session,
+                handover=handover,
+                kind=event,
+                at=now,
+                actor_id=None,
+                from_state=handover.state,
+                reason=reminder.kind,
+            )
+            session.commit()
 
     # -- people putting reminders off, or chasing --------------------------------------
 

@@ -7,6 +7,8 @@ Mon-Fri 09:00-17:00, so a working day is 8 hours.
 import threading
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.network import (
     ADVISER,
     COORD_CHANNEL,
@@ -184,3 +186,21 @@ def test_two_schedulers_ticking_at_once_send_each_reminder_once(slack, fake, clo
     ]
     refs = sorted(c.args["text"].split()[1] for c in reminders)
     assert refs == sorted(set(refs)) and len(refs) == 5
+
+
+def test_a_crash_between_taking_a_reminder_and_saying_it_retries_it(slack, fake, clock):
+    refer(slack)
+    at(clock, 26, 10)
+
+    def die(reminder):
+        raise SystemExit("the process died while saying it")
+
+    with pytest.raises(SystemExit):
+        slack.app.bot.chaser.send_due(clock.now(), die)
+    assert thread_reminders(fake) == []
+    slack.app.scheduler.tick()  # another copy of the bot: the reminder is still taken
+    assert thread_reminders(fake) == []
+    at(clock, 26, 10, 3)  # the taker's lease has run out
+    slack.app.scheduler.tick()
+    slack.app.scheduler.tick()
+    assert len(thread_reminders(fake)) == 1
