@@ -82,7 +82,7 @@ class WorkingClock(Protocol):
         """Working time from ``a`` to ``b``."""
         ...
 
-    def add(self, start: datetime, duration: timedelta) -> datetime:
+    def add(self, start: datetime, duration: timedelta | str) -> datetime:
         """The moment ``duration`` of working time after ``start``."""
         ...
 
@@ -292,9 +292,9 @@ def _overdue(
 ) -> dict[str, int]:
     """Open handovers past their due, per provider they are with (see the module's doc)."""
     overdue: dict[str, int] = defaultdict(int)
-    reminders = network.reminders
-    accept_within = reminders.duration("accept_within")
-    outcome_after = reminders.duration("outcome_after")
+    # Each provider's own reminder times where it has them; written as in the file (2d, 48h)
+    # so the working-time clock reads days as working days and hours as hours.
+    reminders = network.reminders_for
     # Due times are working time (a ``2d`` is two working days), so working_time decides;
     # SQL only gathers the open handovers, which are few next to the history.
     pending = session.exec(
@@ -308,7 +308,7 @@ def _overdue(
         .group_by(Handover.id, Handover.provider_id)
     ).all()
     for provider_id, since in pending:
-        if working_time.add(since, accept_within) < now:
+        if working_time.add(since, reminders(provider_id).accept_within) < now:
             overdue[provider_id] += 1
 
     today = now.astimezone(ZoneInfo(network.network.timezone)).date()
@@ -331,7 +331,7 @@ def _overdue(
         )
     ).all()
     for provider_id, since in contacted:
-        if working_time.add(since, outcome_after) < now:
+        if working_time.add(since, reminders(provider_id).outcome_after) < now:
             overdue[provider_id] += 1
     return overdue
 
