@@ -20,6 +20,7 @@ from bot.network import Network
 from bot.notifier import Notifier
 from bot.reminders import Chaser
 from bot.scheduler import Scheduler
+from bot.weekly import WeeklyDigest
 from storage.db import session_factory
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Bot:
     notifier: Notifier
     freshness: FreshnessNotifier
     chaser: Chaser
+    weekly: WeeklyDigest
     clock: Clock
     client: WebClient
 
@@ -57,6 +59,7 @@ def build_scheduler(bot: Bot) -> Scheduler:
     scheduler = Scheduler(bot.clock)
     scheduler.register("reminders", lambda now: send_reminders(bot, now))
     scheduler.register("directory freshness", bot.freshness.nudge_due)
+    scheduler.register("weekly digest", bot.weekly.due)
     return scheduler
 
 
@@ -96,6 +99,13 @@ def create_app(
         notifier=Notifier(client=client, network=network, handovers=handovers),
         freshness=FreshnessNotifier(client=client, network=network, directory=directory),
         chaser=Chaser(handovers),
+        weekly=WeeklyDigest(
+            sessions=sessions,
+            network=network,
+            clock=clock,
+            working_time=handovers.working_time,
+            client=client,
+        ),
         clock=clock,
         client=client,
     )

@@ -108,6 +108,8 @@ class ProviderEntry(_Strict):
     active: bool = True
     # Its own reminder times, where they differ from the network's (keys as in `reminders`).
     reminders: Reminders | None = None
+    # Opt in to a short weekly line in its own channel: what is waiting on it.
+    weekly_summary: bool = False
 
     @field_validator("responds_within")
     @classmethod
@@ -194,6 +196,41 @@ class DirectoryRules(_Strict):
         return parse_duration(self.confirm_every)
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class DigestRules(_Strict):
+    """When the coordinators' weekly digest goes out (in the network's time zone)."""
+
+    weekday: str = "Mon"
+    time: str = "09:00"
+
+    @field_validator("weekday")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        day = value.strip()[:3].title()
+        if day not in _WEEKDAYS:
+            raise ValueError(f"{value!r} is not a day like Mon")
+        return day
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not _CLOCK.match(str(value).strip()):
+            raise ValueError(f"{value!r} is not a time like 09:00")
+        return str(value).strip()
+
+    @property
+    def weekday_number(self) -> int:
+        return _WEEKDAYS.index(self.weekday)
+
+    @property
+    def hour_minute(self) -> tuple[int, int]:
+        hour, minute = self.time.split(":")
+        return int(hour), int(minute)
+
+
 class Network(_Strict):
     network: NetworkInfo
     services: dict[str, str] = Field(min_length=1)
@@ -201,6 +238,7 @@ class Network(_Strict):
     coordinators: Coordinators
     reminders: Reminders = Reminders()
     directory: DirectoryRules = DirectoryRules()
+    digest: DigestRules = DigestRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> Network:

@@ -86,6 +86,18 @@ def _reopen(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
     bot.notifier.publish(change)
 
 
+def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
+    if not bot.network.is_coordinator(command["user_id"]):
+        raise DomainError(
+            "The digest is for the network's coordinators. Ask them for it, or use "
+            f"`{COMMAND} mine` for your own handovers."
+        )
+    respond(text="Working out the digest…", response_type="ephemeral")
+    bot.weekly.on_demand(bot.clock.now())
+    channel = bot.network.coordinators.channel
+    respond(text=f"The digest for the last 7 days is in <#{channel}>.", response_type="ephemeral")
+
+
 def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     from handlers.directory import open_capacity
 
@@ -99,6 +111,7 @@ _VERBS = {
     "providers": _providers,
     "capacity": _capacity,
     "reopen": _reopen,
+    "digest": _digest,
 }
 
 

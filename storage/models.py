@@ -222,6 +222,11 @@ class HandoverEvent(SQLModel, table=True):
     """One line of the audit trail: who moved the handover from where to where, and why."""
 
     __tablename__ = "handover_event"
+    # The digest reads a week of events by time, mostly of one kind.
+    __table_args__ = (
+        Index("ix_handover_event_at", "at"),
+        Index("ix_handover_event_kind_at", "kind", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     handover_id: int = Field(foreign_key="handover.id", index=True)
@@ -233,3 +238,14 @@ class HandoverEvent(SQLModel, table=True):
     provider_id: str | None = Field(default=None, max_length=64)
     reason: str | None = Field(default=None, max_length=32)
     note: str | None = Field(default=None, max_length=600)
+
+
+class ScheduledJob(SQLModel, table=True):
+    """A recurring job's next run (the weekly digest): a column, like every due time, so a
+    restart loses nothing and two copies of the bot run it once (compare-and-set)."""
+
+    __tablename__ = "scheduled_job"
+
+    name: str = Field(primary_key=True, max_length=64)
+    next_run_at: datetime | None = _timestamp(nullable=False)
+    last_run_at: datetime | None = _timestamp()

@@ -309,3 +309,24 @@ def due_handovers(*, session: Session, now: datetime, limit: int) -> Sequence[Ha
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return session.exec(query).all()
+
+
+def claim_job(*, session: Session, name: str, now: datetime, next_run: datetime) -> bool:
+    """Take a recurring job's run if it is due; False when not due or another copy took it."""
+    from storage.models import ScheduledJob
+
+    job = session.get(ScheduledJob, name)
+    if job is None:
+        session.add(ScheduledJob(name=name, next_run_at=next_run))
+        session.commit()
+        return False
+    if job.next_run_at > now:
+        return False
+    result = session.execute(
+        update(ScheduledJob)
+        .where(col(ScheduledJob.name) == name, col(ScheduledJob.next_run_at) == job.next_run_at)
+        .values(next_run_at=next_run, last_run_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount == 1

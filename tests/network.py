@@ -36,6 +36,7 @@ providers:
     channel: {CV_CHANNEL}
     services: [cv, interview]
     areas: [NW1, NW5]
+    weekly_summary: true
   - id: esol-hub
     name: Riverside ESOL Hub
     channel: {ESOL_CHANNEL}

@@ -32,6 +32,7 @@ HELP = (
     f"• `{COMMAND} providers [need]`: who offers what\n"
     f"• `{COMMAND} capacity`: say whether your organisation is taking handovers\n"
     f"• `{COMMAND} reopen HO-0042 [why]`: coordinators re-open a finished handover\n"
+    f"• `{COMMAND} digest`: coordinators get the last 7 days' digest in their channel\n"
     f"• `{COMMAND} help`: this message"
 )
 

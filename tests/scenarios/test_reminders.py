@@ -27,7 +27,8 @@ def at(clock, day: int, hour: int, minute: int = 0) -> None:
 
 
 def thread_reminders(fake, channel=CV_CHANNEL) -> list[str]:
-    card = last_card(fake, channel)
+    # The card, not e.g. the provider's weekly line that Monday morning may bring.
+    card = next(m for m in reversed(fake.messages(channel)) if m["text"].startswith("Handover "))
     return [m["text"] for m in fake.thread(channel, card["ts"]) if "<!channel>" in m["text"]]
 
 
