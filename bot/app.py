@@ -58,9 +58,16 @@ def build_scheduler(bot: Bot) -> Scheduler:
     """Every due-check the bot has, on one scheduler."""
     scheduler = Scheduler(bot.clock)
     scheduler.register("reminders", lambda now: send_reminders(bot, now))
-    scheduler.register("directory freshness", bot.freshness.nudge_due)
+    scheduler.register("directory freshness", lambda now: nudge_in_working_time(bot, now))
     scheduler.register("weekly digest", bot.weekly.due)
     return scheduler
+
+
+def nudge_in_working_time(bot: Bot, now) -> object:
+    """Freshness nudges wait for working hours too: nobody wants them at midnight."""
+    if bot.handovers.working_time.is_working(now):
+        return bot.freshness.nudge_due(now)
+    return None
 
 
 def send_reminders(bot: Bot, now) -> int:

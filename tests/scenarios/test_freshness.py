@@ -188,8 +188,20 @@ def test_the_network_file_sets_how_often_entries_are_confirmed(slack, fake, cloc
     clock.advance(timedelta(days=29))
     slack.app.scheduler.tick()
     assert nudges(fake) == []
-    clock.advance(timedelta(days=1))
+    # Day 30 is Christmas Day and then come the bank holidays: nudges wait for working time.
+    clock.advance(timedelta(days=6))  # Wednesday 30 December
     slack.app.scheduler.tick()
     assert len(nudges(fake)) == 1
     slack.open_home(COORDINATOR)
     assert "confirmed every 30d" in str(fake.home(COORDINATOR))
+
+
+def test_nudges_wait_for_working_hours(slack, fake, clock):
+    from datetime import UTC, datetime
+
+    clock._now = datetime(2027, 3, 6, 10, 0, tzinfo=UTC)  # a Saturday, well past the period
+    slack.app.scheduler.tick()
+    assert nudges(fake) == []
+    clock._now = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # Monday morning
+    slack.app.scheduler.tick()
+    assert nudges(fake) != []
