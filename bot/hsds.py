@@ -44,6 +44,7 @@ from pydantic import ValidationError
 
 from bot.errors import ConfigError
 from bot.network import ProviderEntry, parse_network
+from bot.yamltext import YamlProblem, read_yaml
 
 DEFAULT_PLACEHOLDER = "C0CHANGEME"
 # The provider keys an import can set, in the order a new provider is written.
@@ -586,29 +587,12 @@ class TermMapping:
             yield from table.values()
 
 
-class _UniqueKeyLoader(_SafeLoader):
-    def construct_mapping(self, node, deep=False):
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} is written twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def parse_mapping(text: str, *, source: str = "the mapping") -> TermMapping:
     """Read the mapping file's YAML text; every mistake is one HsdsError sentence."""
     try:
-        root = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise HsdsError(f"{source} is not valid YAML{where}: {problem}.") from None
+        root, data = read_yaml(text, source=source)
+    except YamlProblem as problem:
+        raise HsdsError(str(problem)) from None
     if not isinstance(data, dict):
         raise HsdsError(f"{source} must be a YAML mapping with a `services` section.")
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
+from bot.yamltext import YamlProblem, line_of, read_yaml
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -299,30 +299,11 @@ def load_network(path: str | Path) -> Network:
     return parse_network(text, source=str(path))
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A key written twice is a mistake to point at, not a silent replacement."""
-
-    def construct_mapping(self, node, deep=False):
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} is written twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def parse_network(text: str, *, source: str = "network file") -> Network:
     try:
-        root = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{source} is not valid YAML{where}: {problem}.") from None
+        root, data = read_yaml(text, source=source)
+    except YamlProblem as problem:
+        raise ConfigError(str(problem)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source} must be a YAML mapping with network, services and providers.")
     try:
@@ -336,7 +317,7 @@ def parse_network(text: str, *, source: str = "network file") -> Network:
             location = tuple(error["loc"])
             message = _describe(error)
         key = ".".join(str(part) for part in location) or "(top level)"
-        line = _line_of(root, location)
+        line = line_of(root, location)
         where = f" (line {line})" if line else ""
         raise ConfigError(f"{source}: `{key}`{where} {message}.") from None
 
@@ -354,25 +335,3 @@ def _describe(error: dict[str, Any]) -> str:
     message = error["msg"]
     message = message.removeprefix("Value error, ")
     return f"is wrong: {message}"
-
-
-def _line_of(node: Any, location: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the deepest node along ``location`` that exists in the YAML."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in location:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    child = value_node
-                    line = key_node.start_mark.line + 1
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            child = node.value[part]
-            line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line
