@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from alembic import command
@@ -11,20 +11,27 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from storage import crypto
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 SessionFactory = Callable[[], Session]
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, data_keys: str | Iterable[str] | None = None) -> Engine:
+    """An engine for this URL. ``data_keys`` (newest first) encrypt residents' details; an
+    engine made without them can do everything except read or write those details."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if url.startswith("postgresql://"):
-        # One driver for the whole project: psycopg 3.
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    else:
+        if url.startswith("postgresql://"):
+            # One driver for the whole project: psycopg 3.
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if data_keys is not None:
+        crypto.attach(engine, data_keys)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

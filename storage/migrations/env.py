@@ -10,7 +10,9 @@ from storage.db import make_engine
 
 config = context.config
 engine = config.attributes.get("engine") or make_engine(
-    os.environ.get("DATABASE_URL", "sqlite:///handover.db")
+    os.environ.get("DATABASE_URL", "sqlite:///handover.db"),
+    # Migration 0006 encrypts residents' details that were stored in plaintext.
+    data_keys=os.environ.get("HANDOVER_DATA_KEYS") or None,
 )
 
 with engine.connect() as connection:

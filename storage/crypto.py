@@ -1,0 +1,194 @@
+"""Residents' personal details, encrypted at rest with keys from the environment.
+
+The keys (``HANDOVER_DATA_KEYS``: comma-separated Fernet keys, newest first) belong to the
+engine: ``attach(engine, keys)`` puts a ``MultiFernet`` on the engine's dialect, and the
+``EncryptedText`` columns find it there. The first key encrypts; every key decrypts, so a new
+key goes in front and ``rotate`` re-encrypts what the older ones wrote. An engine with no keys
+refuses to read or write those columns: nothing is ever stored in plaintext by mistake.
+
+    python -m storage.crypto new-key   # print a new key
+    python -m storage.crypto rotate    # re-encrypt every resident with the first key
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import Text, TypeDecorator, text
+from sqlalchemy.engine import Connection, Engine
+
+# The resident table's encrypted columns (migration 0006 and rotate() work on them by name).
+RESIDENT_COLUMNS = ("name", "phone", "email", "access_needs")
+
+_ATTRIBUTE = "handover_data_cipher"
+HOW_TO_MAKE = "run `python -m storage.crypto new-key` to make one"
+
+
+class DataKeyError(RuntimeError):
+    """The data keys are missing, malformed, or not the ones the data was encrypted with."""
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def parse_keys(keys: str | Iterable[str] | None) -> list[str]:
+    """``"k1, k2"`` or ``["k1", "k2"]`` as a list of keys, blanks dropped."""
+    if keys is None:
+        return []
+    if isinstance(keys, str):
+        keys = keys.split(",")
+    return [key.strip() for key in keys if key and key.strip()]
+
+
+def make_cipher(keys: str | Iterable[str] | None) -> MultiFernet:
+    """A MultiFernet of these keys (newest first), or DataKeyError in one sentence."""
+    parsed = parse_keys(keys)
+    if not parsed:
+        raise DataKeyError(f"No data key was given; {HOW_TO_MAKE}.")
+    fernets = []
+    for position, key in enumerate(parsed, start=1):
+        try:
+            fernets.append(Fernet(key))
+        except (ValueError, TypeError):
+            raise DataKeyError(
+                f"Key {position} of {len(parsed)} is not a Fernet key (44 characters of "
+                f"url-safe base64); {HOW_TO_MAKE}."
+            ) from None
+    return MultiFernet(fernets)
+
+
+def attach(engine: Engine, keys: str | Iterable[str] | None) -> Engine:
+    """Give this engine the keys its EncryptedText columns use; returns the engine."""
+    setattr(engine.dialect, _ATTRIBUTE, make_cipher(keys))
+    return engine
+
+
+def cipher_of(dialect_or_bind) -> MultiFernet:
+    dialect = getattr(dialect_or_bind, "dialect", dialect_or_bind)
+    cipher = getattr(dialect, _ATTRIBUTE, None)
+    if cipher is None:
+        raise DataKeyError(
+            "This database engine has no data keys, so residents' details can be neither "
+            "stored nor read: pass HANDOVER_DATA_KEYS to make_engine (or storage.crypto.attach)."
+        )
+    return cipher
+
+
+def decrypt(cipher: MultiFernet, token: str) -> str:
+    try:
+        return cipher.decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise DataKeyError(
+            "A resident's details cannot be decrypted with HANDOVER_DATA_KEYS: the key they "
+            "were encrypted with is not among them (or the data was changed)."
+        ) from None
+
+
+class EncryptedText(TypeDecorator):
+    """Text stored as a Fernet token; read back as the text. ``None`` stays ``None``."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        if value is None:
+            return None
+        return cipher_of(dialect).encrypt(str(value).encode()).decode()
+
+    def process_result_value(self, value: str | None, dialect) -> str | None:
+        if value is None:
+            return None
+        return decrypt(cipher_of(dialect), value)
+
+
+def encrypt_plaintext_rows(connection: Connection) -> int:
+    """Encrypt every resident row still in plaintext (migration 0006); returns how many."""
+    rows = _resident_rows(connection)
+    if not rows:
+        return 0
+    cipher = cipher_of(connection)
+    for handover_id, *values in rows:
+        encrypted = [None if v is None else cipher.encrypt(v.encode()).decode() for v in values]
+        _update(connection, handover_id, encrypted)
+    return len(rows)
+
+
+def decrypt_rows(connection: Connection) -> int:
+    """Back to plaintext (migration 0006's downgrade); returns how many rows."""
+    rows = _resident_rows(connection)
+    if not rows:
+        return 0
+    cipher = cipher_of(connection)
+    for handover_id, *values in rows:
+        plain = [None if v is None else decrypt(cipher, v) for v in values]
+        _update(connection, handover_id, plain)
+    return len(rows)
+
+
+def rotate(connection: Connection) -> int:
+    """Re-encrypt every resident row with the first key; returns how many rows.
+
+    After this the older keys can be dropped from HANDOVER_DATA_KEYS. Run it in a
+    transaction (``with engine.begin() as connection``): all rows or none.
+    """
+    cipher = cipher_of(connection)
+    rows = _resident_rows(connection)
+    for handover_id, *values in rows:
+        rotated = []
+        for value in values:
+            if value is None:
+                rotated.append(None)
+                continue
+            try:
+                rotated.append(cipher.rotate(value.encode()).decode())
+            except InvalidToken:
+                decrypt(cipher, value)  # raises the one-sentence DataKeyError
+        _update(connection, handover_id, rotated)
+    return len(rows)
+
+
+def _resident_rows(connection: Connection) -> list:
+    columns = ", ".join(RESIDENT_COLUMNS)
+    # Raw text, not the model: these are the stored tokens, not the decrypted values.
+    return list(connection.execute(text(f"SELECT handover_id, {columns} FROM resident")))
+
+
+def _update(connection: Connection, handover_id: int, values: list[str | None]) -> None:
+    assignments = ", ".join(f"{column} = :{column}" for column in RESIDENT_COLUMNS)
+    connection.execute(
+        text(f"UPDATE resident SET {assignments} WHERE handover_id = :handover_id"),
+        {"handover_id": handover_id, **dict(zip(RESIDENT_COLUMNS, values, strict=True))},
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["new-key"]:
+        print(new_key())
+        return 0
+    if argv == ["rotate"]:
+        from dotenv import find_dotenv, load_dotenv
+
+        from storage.db import make_engine
+
+        load_dotenv(find_dotenv(usecwd=True))
+        url = os.environ.get("DATABASE_URL") or "sqlite:///handover.db"
+        try:
+            engine = make_engine(url, data_keys=os.environ.get("HANDOVER_DATA_KEYS", ""))
+            with engine.begin() as connection:
+                count = rotate(connection)
+        except DataKeyError as error:
+            print(f"Cannot rotate: {error}", file=sys.stderr)
+            return 2
+        print(f"Re-encrypted {count} residents' details with the first key of HANDOVER_DATA_KEYS.")
+        return 0
+    print("usage: python -m storage.crypto new-key | rotate", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
