@@ -25,6 +25,7 @@ from bot.web import Server
 from sandbox import demo
 from sandbox.slack import FakeSlack
 from sandbox.ui import SandboxUI
+from storage import crypto
 from storage.db import make_engine, upgrade
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,16 @@ def network_file() -> Path:
     if Path("network.yaml").exists():
         return Path("network.yaml")
     return EXAMPLE_NETWORK
+
+
+def sandbox_data_key(folder: Path) -> str:
+    """The sandbox's own key for residents' details, made once and kept beside its database
+    (a real deployment sets HANDOVER_DATA_KEYS instead)."""
+    path = folder / "data.key"
+    if not path.exists():
+        path.write_text(crypto.new_key() + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 class Sandbox:
@@ -63,7 +74,9 @@ class Sandbox:
             bot_url=lambda: f"http://127.0.0.1:{self.bot.port}/slack/events",
             reset=self.reset,
         )
-        self.engine = make_engine(f"sqlite:///{folder / 'handover.db'}")
+        self.engine = make_engine(
+            f"sqlite:///{folder / 'handover.db'}", data_keys=sandbox_data_key(folder)
+        )
         upgrade(self.engine)
         self.fake.start()
         demo.seed(self.fake, self.network, self.personas)

@@ -12,6 +12,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from storage.crypto import EncryptedText
+
 
 class State(StrEnum):
     PENDING = "pending"
@@ -85,6 +87,10 @@ class UTCDateTime(TypeDecorator):
 
 def _timestamp(*, nullable: bool = True, index: bool = False):
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _encrypted():
+    return Field(default=None, sa_column=Column(EncryptedText(), nullable=True))
 
 
 def _json_list(*, nullable: bool = False):
@@ -211,10 +217,11 @@ class Resident(SQLModel, table=True):
     """The resident's personal details for one handover, apart so they can be erased."""
 
     handover_id: int = Field(primary_key=True, foreign_key="handover.id")
-    name: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=254)
-    access_needs: str | None = Field(default=None, max_length=600)
+    # Encrypted at rest (storage/crypto.py): the stored tokens are longer than the text.
+    name: str | None = _encrypted()
+    phone: str | None = _encrypted()
+    email: str | None = _encrypted()
+    access_needs: str | None = _encrypted()
     erased_at: datetime | None = _timestamp()
 
 

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from sandbox.slack import FakeSlack
 from storage.db import make_engine, upgrade
 from tests.clock import MovableClock
-from tests.harness import ErrorLog, Harness
+from tests.harness import DATA_KEY, ErrorLog, Harness
 from tests.network import seed_workspace, test_network
 
 POSTGRES_URL = os.environ.get(
@@ -41,7 +41,9 @@ def _postgres_engine():
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def engine(request, tmp_path_factory):
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+        engine = make_engine(
+            f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}", data_keys=[DATA_KEY]
+        )
         upgrade(engine)
         yield engine
         engine.dispose()
@@ -49,7 +51,9 @@ def engine(request, tmp_path_factory):
     admin, name, reason = _postgres_engine()
     if reason:
         pytest.skip(reason)
-    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(False))
+    engine = make_engine(
+        make_url(POSTGRES_URL).set(database=name).render_as_string(False), data_keys=[DATA_KEY]
+    )
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -21,6 +21,9 @@ from bot.web import wsgi_app
 from sandbox import requests
 
 SIGNING_SECRET = "test-signing-secret"
+# The test databases' key for residents' details (HANDOVER_DATA_KEYS); tests/test_crypto.py
+# makes its own to try rotation and wrong keys.
+DATA_KEY = "0s0mhq7hcGuV9WKm5-BwWa5yqMNZLpYKrQ7YnuT6v1A="
 TEAM = "T0001"
 
 
