@@ -40,8 +40,9 @@ def build(mode):
     settings = load_settings()
     settings.require(mode)
     network = load_network(settings.network_file)
+    data_keys = settings.data_keys()
     try:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, data_keys=data_keys)
         upgrade(engine)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

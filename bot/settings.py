@@ -8,6 +8,7 @@ from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from storage import crypto
 
 
 class Mode(StrEnum):
@@ -22,8 +23,17 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
+    # Comma-separated Fernet keys, newest first: the first encrypts residents' details, all
+    # decrypt (so a new key goes in front, then `python -m storage.crypto rotate`).
+    handover_data_keys: SecretStr | None = None
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @field_validator(
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "handover_data_keys",
+        mode="before",
+    )
     @classmethod
     def _strip(cls, value):
         # A token pasted with a stray space or newline is still the token.
@@ -56,6 +66,25 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "SLACK_API_URL must be an http(s) URL such as https://slack.com/api/."
             )
+
+    def data_keys(self) -> list[str]:
+        """The keys residents' details are encrypted with, or one sentence on what to do."""
+        given = crypto.parse_keys(
+            self.handover_data_keys.get_secret_value() if self.handover_data_keys else None
+        )
+        if not given:
+            raise ConfigError(
+                "Set HANDOVER_DATA_KEYS (in the environment or .env) so that residents' details "
+                "are encrypted at rest: run `python -m storage.crypto new-key` to make a key."
+            )
+        try:
+            crypto.make_cipher(given)
+        except crypto.DataKeyError as error:
+            reason = str(error)
+            raise ConfigError(
+                f"HANDOVER_DATA_KEYS is not valid: {reason[0].lower()}{reason[1:]}"
+            ) from None
+        return given
 
     @property
     def api_url(self) -> str | None:

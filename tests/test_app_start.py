@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import app
+from tests.harness import DATA_KEY
 from tests.network import NETWORK_YAML
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ SETTINGS = (
     "SLACK_API_URL",
     "DATABASE_URL",
     "NETWORK_FILE",
+    "HANDOVER_DATA_KEYS",
 )
 
 
@@ -37,6 +39,7 @@ def folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "network.yaml").write_text(NETWORK_YAML)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv("HANDOVER_DATA_KEYS", DATA_KEY)
     return tmp_path
 
 
@@ -93,6 +96,36 @@ def test_an_unreachable_database_is_one_sentence(folder, capsys, monkeypatch):
     assert len(err.splitlines()) == 1
 
 
+def test_without_a_data_key_it_says_how_to_make_one(folder, capsys, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    monkeypatch.delenv("HANDOVER_DATA_KEYS")
+    code, err = start(capsys)
+    assert code == 2 and err.startswith("Cannot start: Set HANDOVER_DATA_KEYS")
+    assert "python -m storage.crypto new-key" in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert not (folder / "bot.db").exists()  # nothing was stored without a key
+
+
+def test_http_mode_needs_the_data_key_too(folder, capsys, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s3cret")
+    monkeypatch.setenv("HANDOVER_DATA_KEYS", "  ")
+    code, err = start(capsys, "--http")
+    assert code == 2 and err.startswith("Cannot start: Set HANDOVER_DATA_KEYS")
+
+
+def test_an_invalid_data_key_is_one_sentence(folder, capsys, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    monkeypatch.setenv("HANDOVER_DATA_KEYS", f"{DATA_KEY},not-a-key")
+    code, err = start(capsys)
+    assert code == 2
+    assert err.startswith("Cannot start: HANDOVER_DATA_KEYS is not valid: key 2 of 2")
+    assert "python -m storage.crypto new-key" in err and "not-a-key" not in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
 def test_a_token_slack_refuses_is_one_sentence(folder, capsys, monkeypatch, fake):
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-not-the-right-one")
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
@@ -117,6 +150,7 @@ def test_http_mode_serves_health_and_stops_cleanly_on_sigterm(tmp_path, fake):
         "SLACK_SIGNING_SECRET": "s3cret",
         "SLACK_API_URL": fake.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "HANDOVER_DATA_KEYS": DATA_KEY,
         "PYTHONPATH": str(ROOT),
     }
     process = subprocess.Popen(
