@@ -196,6 +196,25 @@ class DirectoryRules(_Strict):
         return parse_duration(self.confirm_every)
 
 
+class RetentionRules(_Strict):
+    """How long a resident's personal details are kept after their handover is finished.
+
+    Calendar time, like the directory's: ``90d`` is ninety days, weekends included.
+    """
+
+    erase_after: str = "90d"
+
+    @field_validator("erase_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def period(self) -> timedelta:
+        return parse_duration(self.erase_after)
+
+
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -239,6 +258,7 @@ class Network(_Strict):
     reminders: Reminders = Reminders()
     directory: DirectoryRules = DirectoryRules()
     digest: DigestRules = DigestRules()
+    retention: RetentionRules = RetentionRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> Network:

@@ -83,6 +83,14 @@ def test_a_small_network_parses_with_defaults_for_what_is_left_out():
     assert network.reminders.duration("outcome_after") == timedelta(days=14)
     assert network.provider("nobody") is None
     assert network.service_label("forklift") == "forklift"
+    assert network.retention.period == timedelta(days=90)
+
+
+def test_the_retention_period_is_calendar_days_and_checked_like_other_durations():
+    network = parse_network(GOOD + "retention:\n  erase_after: 30d\n")
+    assert network.retention.period == timedelta(days=30)
+    message = mistake(GOOD + "retention:\n  erase_after: three months\n")
+    assert "`retention.erase_after`" in message and "like 90s, 30m, 4h or 2d" in message
 
 
 def test_areas_are_tidied_to_upper_case_without_spaces():
