@@ -18,6 +18,7 @@ from bot.handovers import Handovers, Membership
 from bot.membership import ChannelMembers
 from bot.network import Network
 from bot.notifier import Notifier
+from bot.privacy import Privacy
 from bot.reminders import Chaser
 from bot.scheduler import Scheduler
 from bot.weekly import WeeklyDigest
@@ -38,6 +39,7 @@ class Bot:
     chaser: Chaser
     weekly: WeeklyDigest
     clock: Clock
+    privacy: Privacy
     client: WebClient
 
 
@@ -60,6 +62,7 @@ def build_scheduler(bot: Bot) -> Scheduler:
     scheduler.register("reminders", lambda now: send_reminders(bot, now))
     scheduler.register("directory freshness", lambda now: nudge_in_working_time(bot, now))
     scheduler.register("weekly digest", bot.weekly.due)
+    scheduler.register("retention", lambda now: erase_expired(bot, now))
     return scheduler
 
 
@@ -73,6 +76,14 @@ def nudge_in_working_time(bot: Bot, now) -> object:
 def send_reminders(bot: Bot, now) -> int:
     """Say every reminder that is due (see bot.reminders for how it is said once)."""
     return bot.chaser.send_due(now, bot.notifier.remind)
+
+
+def erase_expired(bot: Bot, now) -> int:
+    """Erase the details kept past the retention period, then redact where they were shown."""
+    erased = bot.privacy.erase_expired(now)
+    for item in erased:
+        bot.notifier.redact(item)
+    return len(erased)
 
 
 def make_client(token: str, api_url: str | None) -> WebClient:
@@ -99,11 +110,12 @@ def create_app(
     membership = membership or ChannelMembers(client, clock)
     handovers = Handovers(sessions=sessions, network=network, clock=clock, membership=membership)
     directory = Directory(sessions=sessions, network=network, clock=clock, membership=membership)
+    privacy = Privacy(sessions=sessions, network=network, clock=clock)
     bot = Bot(
         network=network,
         handovers=handovers,
         directory=directory,
-        notifier=Notifier(client=client, network=network, handovers=handovers),
+        notifier=Notifier(client=client, network=network, handovers=handovers, privacy=privacy),
         freshness=FreshnessNotifier(client=client, network=network, directory=directory),
         chaser=Chaser(handovers),
         weekly=WeeklyDigest(
@@ -115,6 +127,7 @@ def create_app(
         ),
         clock=clock,
         client=client,
+        privacy=privacy,
     )
     app = HandoverApp(
         scheduler=build_scheduler(bot),

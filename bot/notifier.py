@@ -8,6 +8,7 @@ retries is issue 6.)
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -25,6 +26,7 @@ from bot.blocks.messages import (
 from bot.followup import Due
 from bot.handovers import Change, Handovers
 from bot.network import Network
+from bot.privacy import RETENTION, Erased, Privacy
 from bot.reminders import Reminder
 from bot.text import day
 from storage.models import EventKind, Handover
@@ -33,10 +35,18 @@ log = logging.getLogger(__name__)
 
 
 class Notifier:
-    def __init__(self, *, client: WebClient, network: Network, handovers: Handovers):
+    def __init__(
+        self,
+        *,
+        client: WebClient,
+        network: Network,
+        handovers: Handovers,
+        privacy: Privacy | None = None,
+    ):
         self.client = client
         self.network = network
         self.handovers = handovers
+        self.privacy = privacy
 
     def publish(self, change: Change) -> None:
         """Say everything this change means, to everyone who should hear it."""
@@ -48,7 +58,11 @@ class Notifier:
         if change.kind != EventKind.CREATED:
             self._update_card(handover, change)
         if change.kind == EventKind.ACCEPTED and change.actor_id:
-            self._dm(change.actor_id, worker_details(handover, change.resident, self.network))
+            details = worker_details(handover, change.resident, self.network)
+            shown = self._dm(change.actor_id, details)
+            if shown and self.privacy is not None:
+                # Remembered so that erasing the details can redact this message too.
+                self.privacy.remember_shown(handover.id, channel=shown["channel"], ts=shown["ts"])
         if change.routed in (EventKind.ROUTED, EventKind.ROUTED_BY_HAND):
             self._post_card(handover)
         elif change.routed == EventKind.UNMATCHED:
@@ -198,6 +212,34 @@ class Notifier:
                 **card.as_kwargs(),
             )  # fmt: skip
             self._dm(handover.adviser_id, reminders.adviser_escalated(handover, provider, why))
+
+    # -- erasure ----------------------------------------------------------------------------
+
+    def redact(self, erased: Erased) -> None:
+        """Replace the worker's DM that showed the details with a note that they are gone.
+
+        The details are already erased; a message Slack will not update (deleted, the
+        channel gone) is logged and left, never a reason to fail the erasure.
+        """
+        if not (erased.shown_channel and erased.shown_ts):
+            return
+        tz = ZoneInfo(self.network.network.timezone)
+        when = erased.at.astimezone(tz).strftime("%-d %B %Y")
+        why = "retention" if erased.why == RETENTION else "on request"
+        text = f"Details for {erased.ref} were erased on {when} ({why})."
+        try:
+            # Blocks replace blocks: a text alone would leave the old blocks showing.
+            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"_{text}_"}}]
+            self.client.chat_update(
+                channel=erased.shown_channel, ts=erased.shown_ts, text=text, blocks=blocks
+            )
+        except SlackApiError as exc:
+            log.warning(
+                "Could not redact the details message for %s in %s: %s",
+                erased.ref,
+                erased.shown_channel,
+                exc.response.get("error"),
+            )
 
     # -- sending --------------------------------------------------------------------------
 

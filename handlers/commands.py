@@ -10,8 +10,9 @@ from slack_sdk import WebClient
 from bot.app import Bot
 from bot.blocks.modals import referral_modal
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
-from bot.errors import DomainError
+from bot.errors import DomainError, Refused
 from bot.ids import COMMAND
+from bot.privacy import REFUSAL
 from handlers.errors import after_ack
 
 _REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
@@ -98,6 +99,24 @@ def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
     respond(text=f"The digest for the last 7 days is in <#{channel}>.", response_type="ephemeral")
 
 
+def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
+    """A coordinator erases a resident's details on request, from all their handovers."""
+    if not bot.network.is_coordinator(command["user_id"]):
+        raise Refused(REFUSAL)  # before anything else: no hints about what exists
+    if not args:
+        raise DomainError(f"Say which handover and why: `{COMMAND} erase HO-0042 <reason>`.")
+    erased = bot.privacy.erase_resident(
+        parse_ref(args[0]), actor_id=command["user_id"], reason=" ".join(args[1:])
+    )
+    refs = ", ".join(item.ref for item in erased)
+    respond(
+        text=f"Erased the resident's details from {refs}. The handovers stay, anonymous.",
+        response_type="ephemeral",
+    )
+    for item in erased:
+        bot.notifier.redact(item)
+
+
 def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     from handlers.directory import open_capacity
 
@@ -112,6 +131,7 @@ _VERBS = {
     "capacity": _capacity,
     "reopen": _reopen,
     "digest": _digest,
+    "erase": _erase,
 }
 
 

@@ -64,6 +64,7 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"  # the bot passed it to the coordinators (reason: why)
     SNOOZED = "snoozed"  # someone put off its next reminder
     CHASED = "chased"  # a coordinator chased the provider
+    ERASED = "erased"  # the resident's details were erased (reason: retention or on_request)
 
 
 class UTCDateTime(TypeDecorator):
@@ -223,6 +224,9 @@ class Resident(SQLModel, table=True):
     email: str | None = _encrypted()
     access_needs: str | None = _encrypted()
     erased_at: datetime | None = _timestamp()
+    # The worker's private DM that showed these details, redacted when they are erased.
+    shown_channel: str | None = Field(default=None, max_length=32)
+    shown_ts: str | None = Field(default=None, max_length=32)
 
 
 class HandoverEvent(SQLModel, table=True):

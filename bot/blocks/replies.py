@@ -33,6 +33,7 @@ HELP = (
     f"• `{COMMAND} capacity`: say whether your organisation is taking handovers\n"
     f"• `{COMMAND} reopen HO-0042 [why]`: coordinators re-open a finished handover\n"
     f"• `{COMMAND} digest`: coordinators get the last 7 days' digest in their channel\n"
+    f"• `{COMMAND} erase HO-0042 <why>`: coordinators erase a resident's details on request\n"
     f"• `{COMMAND} help`: this message"
 )
 
@@ -47,6 +48,7 @@ _EVENT_WORDS = {
     EventKind.CLOSED: "closed",
     EventKind.WITHDRAWN: "withdrawn",
     EventKind.REOPENED: "re-opened, back with the coordinators",
+    EventKind.ERASED: "the resident's details erased",
 }
 
 HISTORY_LIMIT = 30
@@ -67,6 +69,8 @@ def event_line(event: HandoverEvent, providers: dict[str, Provider], timezone: s
         words += f": {label(DECLINE_REASONS, event.reason).lower()}"
     if event.kind == EventKind.CLOSED and event.reason:
         words += f": {label(OUTCOMES, event.reason).lower()}"
+    if event.kind == EventKind.ERASED:
+        words += " (on request)" if event.reason == "on_request" else " (retention period over)"
     if event.note and event.kind in (EventKind.DECLINED, EventKind.CLOSED):
         words += f" ({escape(event.note)})"
     who = f" by <@{event.actor_id}>" if event.actor_id and event.kind != EventKind.DECLINED else ""

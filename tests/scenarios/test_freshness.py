@@ -54,7 +54,12 @@ def confirmations(db) -> list[tuple]:
 
 
 def test_the_app_exposes_one_scheduler_with_every_due_check(slack):
-    assert slack.app.scheduler.checks == ["reminders", "directory freshness", "weekly digest"]
+    assert slack.app.scheduler.checks == [
+        "reminders",
+        "directory freshness",
+        "weekly digest",
+        "retention",
+    ]
 
 
 def test_a_provider_never_confirmed_is_nudged_once_after_the_period(slack, fake, clock):

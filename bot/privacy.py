@@ -1,0 +1,202 @@
+"""Erasing residents' personal details: after the retention period, and on request.
+
+Only the ``resident`` row is emptied; the anonymous handover and its events stay for the
+statistics, with one more event saying who erased the details and why. Each erasure is a
+compare-and-set on ``erased_at``, so two schedulers (or a scheduler and a coordinator)
+erase a row once. Redacting the Slack message that showed the details is the notifier's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.clock import Clock
+from bot.errors import DomainError, NotFound, Refused
+from bot.ids import COMMAND
+from bot.network import Network
+from storage import queries
+from storage.db import SessionFactory
+from storage.models import EventKind, Handover, Resident, State, format_ref
+
+RETENTION = "retention"
+ON_REQUEST = "on_request"
+REFUSAL = (
+    "Only the network's coordinators can erase a resident's details. "
+    "Ask them if a resident wants their details erased."
+)
+BATCH = 50  # handovers erased per transaction by the retention check
+
+
+@dataclass(frozen=True)
+class Erased:
+    """One handover whose details were erased, and where the message that showed them is."""
+
+    handover_id: int
+    at: datetime
+    why: str  # RETENTION or ON_REQUEST
+    shown_channel: str | None
+    shown_ts: str | None
+
+    @property
+    def ref(self) -> str:
+        return format_ref(self.handover_id)
+
+
+class Privacy:
+    def __init__(self, *, sessions: SessionFactory, network: Network, clock: Clock):
+        self.sessions = sessions
+        self.network = network
+        self.clock = clock
+
+    # -- retention ----------------------------------------------------------------------
+
+    def expired(self, now: datetime, *, limit: int = BATCH) -> list[int]:
+        """Finished handovers closed longer ago than the retention period, not yet erased."""
+        cutoff = now - self.network.retention.period
+        with self.sessions() as session:
+            rows = session.exec(
+                select(Handover.id)
+                .join(Resident, col(Resident.handover_id) == col(Handover.id))
+                .where(
+                    col(Handover.state).in_([State.CLOSED, State.WITHDRAWN]),
+                    col(Handover.closed_at) <= cutoff,
+                    col(Resident.erased_at).is_(None),
+                )
+                .order_by(Handover.closed_at, Handover.id)
+                .limit(limit)
+            ).all()
+            return list(rows)
+
+    def erase_expired(self, now: datetime) -> list[Erased]:
+        """Erase every handover past its retention period, a batch at a time."""
+        erased: list[Erased] = []
+        while True:
+            batch = self.expired(now)
+            done = [
+                item
+                for handover_id in batch
+                if (item := self.erase(handover_id, actor_id=None, why=RETENTION, now=now))
+            ]
+            erased.extend(done)
+            # A batch where another scheduler claimed everything: stop, it is doing the rest.
+            if len(batch) < BATCH or not done:
+                return erased
+
+    # -- on request ---------------------------------------------------------------------
+
+    def erase_resident(self, handover_id: int, *, actor_id: str, reason: str) -> list[Erased]:
+        """A coordinator erases one resident's details from every handover that is theirs."""
+        if not self.network.is_coordinator(actor_id):
+            raise Refused(REFUSAL)
+        reason = " ".join(reason.split())
+        if not reason:
+            raise DomainError(
+                f"Say why, for the record: `{COMMAND} erase {format_ref(handover_id)} <reason>`."
+            )
+        with self.sessions() as session:
+            if queries.get_handover(session=session, handover_id=handover_id) is None:
+                raise NotFound("There is no such handover.")
+            resident = queries.get_resident(session=session, handover_id=handover_id)
+            if resident is None or resident.erased_at is not None:
+                raise DomainError(
+                    f"{format_ref(handover_id)} holds no personal details: "
+                    "they were already erased."
+                )
+            same = self._same_resident(session, resident)
+        now = self.clock.now()
+        return [
+            item
+            for other in same
+            if (item := self.erase(other, actor_id=actor_id, why=ON_REQUEST, now=now, note=reason))
+        ]
+
+    def _same_resident(self, session: Session, resident: Resident) -> list[int]:
+        """Handovers of the same resident: the same name and the same phone or e-mail.
+
+        The details are encrypted (with a random IV), so the database cannot compare them:
+        every resident row not yet erased is read and decrypted here. That is bounded by the
+        database and fine for a one-off command; issue 7 may want a keyed hash (an HMAC of
+        the normalised name and contact) stored alongside, to find them by index instead.
+        """
+        key = _identity(resident)
+        rows = session.exec(select(Resident).where(col(Resident.erased_at).is_(None))).all()
+        found = {
+            row.handover_id
+            for row in rows
+            if row.handover_id == resident.handover_id or _matches(key, _identity(row))
+        }
+        return sorted(found)
+
+    def remember_shown(self, handover_id: int, *, channel: str, ts: str) -> None:
+        """Where the worker's private DM with the details is, to redact it on erasure."""
+        with self.sessions() as session:
+            session.execute(
+                update(Resident)
+                .where(col(Resident.handover_id) == handover_id)
+                .values(shown_channel=channel, shown_ts=ts)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    # -- one handover -------------------------------------------------------------------
+
+    def erase(
+        self,
+        handover_id: int,
+        *,
+        actor_id: str | None,
+        why: str,
+        now: datetime,
+        note: str | None = None,
+    ) -> Erased | None:
+        """Empty one handover's details and record it; None when already erased (or absent)."""
+        with self.sessions() as session:
+            handover = queries.get_handover(session=session, handover_id=handover_id)
+            resident = queries.get_resident(session=session, handover_id=handover_id)
+            if handover is None or resident is None or resident.erased_at is not None:
+                return None
+            shown_channel, shown_ts = resident.shown_channel, resident.shown_ts
+            claimed = session.execute(
+                update(Resident)
+                .where(
+                    col(Resident.handover_id) == handover_id,
+                    col(Resident.erased_at).is_(None),
+                )
+                .values(name=None, phone=None, email=None, access_needs=None, erased_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:
+                session.rollback()
+                return None
+            queries.record_event(
+                session=session,
+                handover=handover,
+                kind=EventKind.ERASED,
+                at=now,
+                actor_id=actor_id,
+                from_state=handover.state,
+                reason=why,
+                note=(note or None) and note[:600],
+            )
+            session.commit()
+            return Erased(handover_id, now, why, shown_channel, shown_ts)
+
+
+def _identity(resident: Resident) -> tuple[str, str, str]:
+    name = " ".join((resident.name or "").split()).casefold()
+    phone = "".join(ch for ch in (resident.phone or "") if ch.isdigit())
+    if phone.startswith("44"):
+        phone = "0" + phone[2:]  # +44 7911 … and 07911 … are the same number
+    email = (resident.email or "").strip().casefold()
+    return name, phone, email
+
+
+def _matches(one: tuple[str, str, str], other: tuple[str, str, str]) -> bool:
+    name, phone, email = one
+    if not name or name != other[0]:
+        return False
+    return bool(phone and phone == other[1]) or bool(email and email == other[2])
