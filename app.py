@@ -7,6 +7,7 @@ python app.py --http --port 3000   # HTTP mode (SLACK_BOT_TOKEN, SLACK_SIGNING_S
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 
@@ -33,11 +34,13 @@ def build(mode):
 
     from bot.app import create_app, make_client
     from bot.errors import ConfigError
+    from bot.logs import keep_secret
     from bot.network import load_network
     from bot.settings import Mode, load_settings
     from storage.db import make_engine, upgrade
 
     settings = load_settings()
+    keep_secret(*_secrets(settings))
     settings.require(mode)
     network = load_network(settings.network_file)
     data_keys = settings.data_keys()
@@ -67,12 +70,35 @@ def build(mode):
     return settings, app, engine
 
 
+def _secrets(settings) -> list[str]:
+    """What the settings hold that no log line may show, whatever its shape."""
+    from sqlalchemy.engine import make_url
+
+    values = [
+        secret.get_secret_value()
+        for secret in (
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+        )
+        if secret is not None
+    ]
+    # A malformed URL is reported by make_engine, in one sentence.
+    with contextlib.suppress(Exception):
+        values.append(make_url(settings.database_url).password)
+    if settings.handover_data_keys is not None:
+        # Split as given, even when malformed: data_keys() reports that, without the key.
+        values += settings.handover_data_keys.get_secret_value().split(",")
+    return [str(v).strip() for v in values if v]
+
+
 def main(argv: list[str] | None = None) -> int:
     # The .env of the folder the bot is started in, as Settings reads it.
     load_dotenv(find_dotenv(usecwd=True))
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from bot.logs import configure_logging
+
+    # Human lines, or JSON with LOG_FORMAT=json; never a token or a resident's details.
+    configure_logging(logging.INFO)
     # Alembic describes every plugin it loads at INFO: noise before the first useful line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # APScheduler says so at INFO every time the scheduler ticks (twice a minute).

@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 
 from bot.app import create_app, make_client
 from bot.errors import ConfigError
+from bot.logs import configure_logging, keep_secret
 from bot.network import load_network
 from bot.web import Server
 from sandbox import demo
@@ -60,6 +61,7 @@ class Sandbox:
         folder.mkdir(parents=True, exist_ok=True)
         self.personas = demo.people(self.network)
         secret = secrets.token_hex(16)
+        keep_secret(secret)
         self.fake = FakeSlack(
             bot_token=BOT_TOKEN,
             team_name=self.network.network.name,
@@ -74,9 +76,9 @@ class Sandbox:
             bot_url=lambda: f"http://127.0.0.1:{self.bot.port}/slack/events",
             reset=self.reset,
         )
-        self.engine = make_engine(
-            f"sqlite:///{folder / 'handover.db'}", data_keys=sandbox_data_key(folder)
-        )
+        data_key = sandbox_data_key(folder)
+        keep_secret(data_key)
+        self.engine = make_engine(f"sqlite:///{folder / 'handover.db'}", data_keys=data_key)
         upgrade(self.engine)
         self.fake.start()
         demo.seed(self.fake, self.network, self.personas)
@@ -111,8 +113,8 @@ class Sandbox:
 
 
 def main(port: int) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger().setLevel(logging.WARNING)  # one line for the user: the URL
+    # One line for the user (the URL); what is logged is redacted as in app.py.
+    configure_logging(logging.WARNING, fmt="%(levelname)s %(name)s: %(message)s")
     try:
         sandbox = Sandbox(port=port, folder=Path(".sandbox"))
     except ConfigError as error:
