@@ -98,6 +98,18 @@ class Status:
     providers: dict[str, Provider] = field(default_factory=dict)
 
 
+def _choice_and_note(kind, value: str, note: str, *, fields, asks):
+    """A choice from a fixed list plus a note, which 'other' makes required."""
+    try:
+        chosen = kind(value)
+    except ValueError:
+        raise InvalidInput({fields[0]: asks[0]}) from None
+    note = note.strip() or None
+    if chosen == kind.OTHER and not note:
+        raise InvalidInput({fields[1]: asks[1]})
+    return chosen, note
+
+
 class _Step:
     """A transition under way (see ``Handovers._transition``)."""
 
@@ -386,13 +398,13 @@ class Handovers:
     def decline(
         self, handover_id: int, *, card_provider: str, actor_id: str, reason: str, note: str = ""
     ) -> Change:
-        try:
-            reason = DeclineReason(reason)
-        except ValueError:
-            raise InvalidInput({Block.REASON: "Choose a reason from the list."}) from None
-        note = note.strip() or None
-        if reason is DeclineReason.OTHER and not note:
-            raise InvalidInput({Block.REASON_NOTE: "Say why, so the adviser knows what to try."})
+        reason, note = _choice_and_note(
+            DeclineReason,
+            reason,
+            note,
+            fields=(Block.REASON, Block.REASON_NOTE),
+            asks=("Choose a reason from the list.", "Say why, so the adviser knows what to try."),
+        )
         with self._transition(Action.DECLINE, handover_id, card_provider, actor_id) as step:
             session, handover = step.session, step.handover
             declined = queries.declined_by(session=session, handover_id=handover.id)
@@ -422,13 +434,13 @@ class Handovers:
     def record_outcome(
         self, handover_id: int, *, card_provider: str, actor_id: str, outcome: str, note: str = ""
     ) -> Change:
-        try:
-            outcome = Outcome(outcome)
-        except ValueError:
-            raise InvalidInput({Block.OUTCOME: "Choose an outcome from the list."}) from None
-        note = note.strip() or None
-        if outcome is Outcome.OTHER and not note:
-            raise InvalidInput({Block.OUTCOME_NOTE: "Say what happened."})
+        outcome, note = _choice_and_note(
+            Outcome,
+            outcome,
+            note,
+            fields=(Block.OUTCOME, Block.OUTCOME_NOTE),
+            asks=("Choose an outcome from the list.", "Say what happened."),
+        )
         with self._transition(Action.CLOSE, handover_id, card_provider, actor_id) as step:
             step.apply(outcome=outcome, outcome_note=note, closed_at=step.now)
             step.record(reason=outcome, note=note)
