@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -35,15 +35,12 @@ from bot.network import load_network
 from bot.payloads import CardRef
 from bot.referral import ReferralForm, check_referral
 from sandbox.slack.blockkit import validate_message_blocks, validate_view
-from storage.models import EventKind, Handover, HandoverEvent, Provider, Resident, State
+from storage.models import EventKind, HandoverEvent, Provider, Resident, State
+from tests.factories import ADVISER, CONTACT_BY, T0, WORKER, handover
 
 NETWORK = load_network(Path(__file__).resolve().parent.parent / "network.example.yaml")
 TZ = NETWORK.network.timezone
-T0 = datetime(2025, 3, 3, 10, 30, tzinfo=UTC)  # Monday
-CONTACT_BY = date(2025, 3, 5)  # shown as "Wed 5 Mar 2025"
 
-ADVISER = "U0ADVISER1"
-WORKER = "U0WORKER01"
 COORDINATOR = "U0COORD001"
 HOSTILE = "Ping <!channel> and <@U0BADGUY1>, see <https://evil.example|your bank>"
 
@@ -80,33 +77,6 @@ RESIDENT = Resident(
     access_needs="Uses a wheelchair; needs step-free access and a quiet room",
 )
 RESIDENT_DETAILS = [RESIDENT.name, RESIDENT.phone, RESIDENT.email, RESIDENT.access_needs]
-
-
-def handover(**changes) -> Handover:
-    values = {
-        "id": 42,
-        "needs": ["cv", "interview"],
-        "postcode_district": "NW5",
-        "age_band": "25-29",
-        "language": "Somali",
-        "urgency": "soon",
-        "context": "Back to work after caring for a parent; wants warehouse or retail roles.",
-        "adviser_id": ADVISER,
-        "adviser_org": "Kentish Town Job Club",
-        "state": State.PENDING,
-        "provider_id": "cv-clinic",
-        "match_reason": "offers CV and job applications, Interview practice; covers NW5",
-        "consent_text": "The resident agreed to this referral.",
-        "consent_at": T0,
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    if changes.get("state") in (State.ACCEPTED, State.CONTACTED, State.CLOSED):
-        values.update(worker_id=WORKER, promised_contact_by=CONTACT_BY, accepted_at=T0)
-    if changes.get("state") == State.CLOSED:
-        values.update(outcome="started_support")
-    values.update(changes)
-    return Handover(**values)
 
 
 def texts(value) -> Iterator[str]:

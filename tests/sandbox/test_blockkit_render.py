@@ -7,7 +7,7 @@ send and the renderer cannot draw shows up here. Values a modal collects are com
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -18,18 +18,16 @@ from bot.blocks.replies import status_message
 from bot.handovers import RouteChoices, Status
 from bot.payloads import CardRef
 from bot.text import escape
-from storage.models import EventKind, Handover, HandoverEvent, Provider, State
+from storage.models import EventKind, HandoverEvent, Provider, State
 from tests.harness import fill
 from tests.network import test_network as network_for_tests
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 from playwright.sync_api import Page, expect
 
+from tests.factories import ADVISER, CONTACT_BY, T0, WORKER, handover
+
 NETWORK = network_for_tests()
-T0 = datetime(2025, 3, 3, 10, 30, tzinfo=UTC)  # Monday
-CONTACT_BY = date(2025, 3, 5)  # "Wed 5 Mar 2025"
-ADVISER = "U0ADVISER1"
-WORKER = "U0WORKER01"
 USERS = {ADVISER: "Ada Adviser", WORKER: "Wes Worker"}
 CHANNELS = {"C0CVCLINIC": "handovers-cv-clinic"}
 
@@ -50,31 +48,6 @@ PROVIDERS = {p.id: p for p in (CV_CLINIC, ESOL_HUB, YOUTH)}
 
 SLACK_GREEN = "rgb(0, 122, 90)"
 SLACK_RED = "rgb(224, 30, 90)"
-
-
-def handover(**changes) -> Handover:
-    values = {
-        "id": 42,
-        "needs": ["cv", "interview"],
-        "postcode_district": "NW5",
-        "age_band": "25-29",
-        "language": "Somali",
-        "urgency": "soon",
-        "context": "Back to work after caring for a parent; wants warehouse or retail roles.",
-        "adviser_id": ADVISER,
-        "adviser_org": "Kentish Town Job Club",
-        "state": State.PENDING,
-        "provider_id": "cv-clinic",
-        "match_reason": "offers CV and job applications, Interview practice; covers NW5",
-        "consent_text": "The resident agreed to this referral.",
-        "consent_at": T0,
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    if changes.get("state") in (State.ACCEPTED, State.CONTACTED, State.CLOSED):
-        values.update(worker_id=WORKER, promised_contact_by=CONTACT_BY, accepted_at=T0)
-    values.update(changes)
-    return Handover(**values)
 
 
 # -- putting surfaces on the page ------------------------------------------------------------
