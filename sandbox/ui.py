@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from bot.text import escape
 from sandbox import requests
 from sandbox.demo import Persona
 from sandbox.slack import FakeSlack
@@ -210,7 +211,8 @@ class SandboxUI:
         if not text:
             raise Refusal("Type a message first.")
         thread = body.get("thread_ts") or None
-        self.fake.add_message(channel, _escape(text), user=me.id, thread_ts=thread)
+        # Slack escapes what a person types before anyone reads it.
+        self.fake.add_message(channel, escape(text), user=me.id, thread_ts=thread)
         return {}
 
     def action(self, body: dict) -> dict:
@@ -367,8 +369,3 @@ def _static(name: str) -> Reply:
 
 def _only(query: dict, *names: str) -> dict:
     return {("as_" if k == "as" else k): query[k] for k in names if k in query}
-
-
-def _escape(text: str) -> str:
-    """What Slack does to a person's typed text before anyone reads it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
