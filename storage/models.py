@@ -260,3 +260,61 @@ class ScheduledJob(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     next_run_at: datetime | None = _timestamp(nullable=False)
     last_run_at: datetime | None = _timestamp()
+
+
+class Delivery(StrEnum):
+    """Where an outbox message is on its way to Slack."""
+
+    PENDING = "pending"  # to send, now or at next_at (a retry waits there)
+    SENT = "sent"
+    HELD = "held"  # Slack refused the channel: waits for it to be fixed, then goes
+    FAILED = "failed"  # can never go as it is (the person left, Slack refused its content)
+    CANCELLED = "cancelled"  # withdrawn before it went (the details in it were erased)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message the bot must send, written in the transaction of the change that causes
+    it and delivered by the outbox worker (bot/outbox.py)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The worker's question: the oldest undelivered message of each ordering key.
+        Index("ix_outbox_status_key", "status", "key", "id"),
+        # "Where did the card go?": the message a thread line or an update refers to.
+        Index("ix_outbox_handover_slot", "handover_id", "slot"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Messages with one key go in the order they were written: one handover in one channel.
+    key: str = Field(max_length=96)
+    handover_id: int | None = Field(default=None, foreign_key="handover.id")
+    method: str = Field(max_length=32)  # chat.postMessage or chat.update
+    channel: str = Field(max_length=32)  # a channel id, or a user id for a DM
+    # What this message is, so later ones can refer to it (card, receipt, unmatched, details).
+    slot: str | None = Field(default=None, max_length=16)
+    # A thread line or an update names the message it belongs to: by slot, or by its ts.
+    ref_slot: str | None = Field(default=None, max_length=16)
+    ref_ts: str | None = Field(default=None, max_length=32)
+    # The message itself (text, blocks): encrypted, since a worker's DM carries the details;
+    # emptied once sent.
+    payload: str | None = _encrypted()
+    status: str = Field(default=Delivery.PENDING, max_length=16)
+    attempts: int = 0
+    # A try whose result is unknown (a timeout, a crash mid-call): look before posting again.
+    in_doubt: bool = False
+    next_at: datetime | None = _timestamp(nullable=False)
+    leased_until: datetime | None = _timestamp()
+    created_at: datetime | None = _timestamp(nullable=False)
+    sent_at: datetime | None = _timestamp()
+    sent_channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, max_length=64)
+
+
+class OutboxPace(SQLModel, table=True):
+    """When a channel (or a method) may next be sent to: Slack's pace, shared by replicas."""
+
+    __tablename__ = "outbox_pace"
+
+    key: str = Field(primary_key=True, max_length=64)
+    next_at: datetime | None = _timestamp(nullable=False)

@@ -80,7 +80,7 @@ def thread_parent(ws: Workspace, channel: Channel, args: dict) -> str | None:
     return thread_ts
 
 
-def api_message(ws: Workspace, message: Message) -> dict:
+def api_message(ws: Workspace, message: Message, *, metadata: bool = False) -> dict:
     """A message object as the Web API returns it."""
     body = {
         "type": "message",
@@ -97,6 +97,8 @@ def api_message(ws: Workspace, message: Message) -> dict:
         body["attachments"] = message.attachments
     if message.thread_ts:
         body["thread_ts"] = message.thread_ts
+    if metadata and message.metadata:
+        body["metadata"] = message.metadata
     return body
 
 
@@ -111,8 +113,66 @@ def post_message(ws: Workspace, args: dict) -> dict:
         blocks=content.blocks or [],
         attachments=content.attachments,
         thread_ts=thread_ts,
+        metadata=read_metadata(args),
     )
     return {"channel": channel.id, "ts": message.ts, "message": api_message(ws, message)}
+
+
+def read_metadata(args: dict) -> dict | None:
+    """Message metadata: an object with a string event_type and an object event_payload."""
+    value = args.get("metadata")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, dict):
+        raise SlackError("invalid_metadata_format")
+    if not isinstance(value.get("event_type"), str) or not isinstance(
+        value.get("event_payload", {}), dict
+    ):
+        raise SlackError("invalid_metadata_schema")
+    return value
+
+
+def history(ws: Workspace, args: dict) -> dict:
+    """conversations.history: top-level messages, newest first, between oldest and latest."""
+    channel = _readable(ws, args)
+    found = _between(ws.top_level(channel.id), args)
+    return _page(ws, found, args)
+
+
+def replies(ws: Workspace, args: dict) -> dict:
+    """conversations.replies: the parent then its replies, oldest first."""
+    channel = _readable(ws, args)
+    parent = ws.find_message(channel.id, text_arg(args, "ts"))
+    if parent is None:
+        raise SlackError("thread_not_found")
+    thread = [parent, *ws.replies(channel.id, parent.ts)]
+    return _page(ws, list(reversed(_between(thread, args))), args, newest_first=False)
+
+
+def _readable(ws: Workspace, args: dict) -> Channel:
+    channel = ws.visible_channel(text_arg(args, "channel"))
+    if channel is None:
+        raise SlackError("channel_not_found")
+    if ws.bot_user_id not in channel.members:
+        raise SlackError("not_in_channel")
+    return channel
+
+
+def _between(messages: list[Message], args: dict) -> list[Message]:
+    oldest = float(text_arg(args, "oldest") or 0)
+    latest = float(text_arg(args, "latest") or "inf")
+    kept = [m for m in messages if oldest <= float(m.ts) <= latest]
+    return sorted(kept, key=lambda m: float(m.ts), reverse=True)
+
+
+def _page(ws: Workspace, found: list[Message], args: dict, *, newest_first=True) -> dict:
+    limit = max(1, min(int(text_arg(args, "limit") or 100), 999))
+    shown = found[:limit] if newest_first else found[-limit:][::-1]
+    metadata = bool_arg(args, "include_all_metadata")
+    return {
+        "messages": [api_message(ws, m, metadata=metadata) for m in shown],
+        "has_more": len(found) > limit,
+    }
 
 
 def update(ws: Workspace, args: dict) -> dict:
@@ -177,6 +237,8 @@ def get_permalink(ws: Workspace, args: dict) -> dict:
 
 
 METHODS = {
+    "conversations.history": history,
+    "conversations.replies": replies,
     "chat.postMessage": post_message,
     "chat.update": update,
     "chat.postEphemeral": post_ephemeral,

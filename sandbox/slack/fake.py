@@ -69,6 +69,7 @@ class FakeSlack:
         self._ws.wall_clock = wall_clock
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._slow: dict[str, deque[float]] = defaultdict(deque)
         self._server: Server | None = None
         self._port = port
         # Other paths (the sandbox's pages) are handed to ``routes``.
@@ -219,11 +220,18 @@ class FakeSlack:
         with self._lock:
             self._failures[method].extend([_Failure(error, status, retry_after)] * times)
 
+    def slow_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` do their work, then answer only after
+        ``seconds``: a client that gives up first cannot tell whether the call happened."""
+        with self._lock:
+            self._slow[method].extend([seconds] * times)
+
     def reset(self) -> None:
         """Forget calls, messages, views, tokens and pending failures; keep users/channels."""
         with self._lock:
             self._calls.clear()
             self._failures.clear()
+            self._slow.clear()
             self._ws.clear_activity()
             self._changed()
 
@@ -337,7 +345,11 @@ class FakeSlack:
             reply = self._answer_api(method, args, authorization)
             self._record(method, args, reply)
             self._changed()
-            return reply
+            pending = self._slow.get(method)
+            delay = pending.popleft() if pending else 0.0
+        if delay:
+            time.sleep(delay)  # done, but the answer is late (outside the lock)
+        return reply
 
     def _on_other(self, request: Request) -> Reply:
         """Uploads and files here; anything else to the sandbox's routes, if any."""

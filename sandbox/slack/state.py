@@ -53,6 +53,9 @@ class Message:
     attachments: list | None = None
     thread_ts: str | None = None  # set on replies only; top-level messages have None
     files: list[str] = field(default_factory=list)  # ids of UploadedFile shared with it
+    # The app's message metadata ({"event_type", "event_payload"}), returned by history
+    # and replies only when asked with include_all_metadata.
+    metadata: dict | None = None
 
     def summary(self) -> dict:
         """The shape tests read through ``FakeSlack.messages()``."""
