@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -318,7 +319,10 @@ def claim_job(*, session: Session, name: str, now: datetime, next_run: datetime)
     job = session.get(ScheduledJob, name)
     if job is None:
         session.add(ScheduledJob(name=name, next_run_at=next_run))
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:  # two schedulers' first tick at once: the other one wrote it
+            session.rollback()
         return False
     if job.next_run_at > now:
         return False
