@@ -4,7 +4,16 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import actions, commands, directory, errors, events, followup, views
+    from handlers import (
+        actions,
+        commands,
+        directory,
+        errors,
+        events,
+        followup,
+        outbox,
+        views,
+    )
 
-    for module in (errors, commands, actions, views, events, directory, followup):
+    for module in (errors, commands, actions, views, events, directory, followup, outbox):
         module.register(app)

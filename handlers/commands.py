@@ -84,7 +84,6 @@ def _reopen(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
         text=f"{change.handover.ref} is re-opened: it is in the coordinators' channel to route.",
         response_type="ephemeral",
     )
-    bot.notifier.publish(change)
 
 
 def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
@@ -113,8 +112,6 @@ def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: W
         text=f"Erased the resident's details from {refs}. The handovers stay, anonymous.",
         response_type="ephemeral",
     )
-    for item in erased:
-        bot.notifier.redact(item)
 
 
 def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):

@@ -15,7 +15,6 @@ from bot.payloads import ModalMeta, load_referral
 from bot.referral import Referral, ReferralForm, check_referral
 from bot.text import escape
 from handlers import values
-from handlers.errors import after_ack
 
 
 def submit_referral(
@@ -62,9 +61,6 @@ def submit_choice(
             )
         ]
     ack(response_action="update", view=sent_modal(changes))
-    with after_ack(body, client, respond):
-        for change in changes:
-            bot.notifier.publish(change)
 
 
 def recheck(referral: Referral, bot: Bot) -> Referral:
@@ -108,8 +104,6 @@ def submit_accept(
     )
     modal = accepted_modal(change.handover, change.resident, bot.network.network.timezone)
     ack(response_action="update", view=modal)
-    with after_ack(body, client, respond):
-        bot.notifier.publish(change)
 
 
 def submit_decline(
@@ -117,7 +111,7 @@ def submit_decline(
 ) -> None:
     bot: Bot = context["bot"]
     meta = ModalMeta.load(view.get("private_metadata"))
-    change = bot.handovers.decline(
+    bot.handovers.decline(
         meta.h,
         card_provider=meta.p,
         actor_id=body["user"]["id"],
@@ -125,8 +119,6 @@ def submit_decline(
         note=values.text(view, Block.REASON_NOTE),
     )
     ack()
-    with after_ack(body, client, respond):
-        bot.notifier.publish(change)
 
 
 def submit_outcome(
@@ -134,7 +126,7 @@ def submit_outcome(
 ) -> None:
     bot: Bot = context["bot"]
     meta = ModalMeta.load(view.get("private_metadata"))
-    change = bot.handovers.record_outcome(
+    bot.handovers.record_outcome(
         meta.h,
         card_provider=meta.p,
         actor_id=body["user"]["id"],
@@ -142,8 +134,6 @@ def submit_outcome(
         note=values.text(view, Block.OUTCOME_NOTE),
     )
     ack()
-    with after_ack(body, client, respond):
-        bot.notifier.publish(change)
 
 
 def _date(text: str) -> date:
