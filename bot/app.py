@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
 
+from bot.audit import Audit
 from bot.clock import Clock, SystemClock
 from bot.directory import Directory, sync_directory
 from bot.freshness import FreshnessNotifier
@@ -41,6 +42,7 @@ class Bot:
     clock: Clock
     privacy: Privacy
     client: WebClient
+    audit: Audit
 
 
 class HandoverApp(App):
@@ -128,6 +130,7 @@ def create_app(
         clock=clock,
         client=client,
         privacy=privacy,
+        audit=Audit(sessions=sessions, network=network, clock=clock, client=client),
     )
     app = HandoverApp(
         scheduler=build_scheduler(bot),

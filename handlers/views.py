@@ -16,6 +16,7 @@ from bot.referral import NO_CONSENT, Referral, ReferralForm, check_referral
 from bot.text import escape
 from handlers import values
 from handlers.errors import after_ack
+from storage.models import Access
 
 
 def submit_referral(
@@ -113,6 +114,8 @@ def submit_accept(
     ack(response_action="update", view=modal)
     with after_ack(body, client, respond):
         bot.notifier.publish(change)
+    # The details were in the modal just acknowledged and in the DM just sent.
+    bot.audit.seen(change.handover.id, viewer_id=body["user"]["id"], what=Access.DETAILS)
 
 
 def submit_decline(
