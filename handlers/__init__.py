@@ -4,7 +4,17 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import actions, commands, directory, errors, events, followup, views
+    from handlers import (
+        actions,
+        commands,
+        deliveries,
+        directory,
+        errors,
+        events,
+        followup,
+        views,
+    )
 
-    for module in (errors, commands, actions, views, events, directory, followup):
+    modules = (errors, deliveries, commands, actions, views, events, directory, followup)
+    for module in modules:
         module.register(app)
