@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
 
+from bot.audit import Audit
 from bot.clock import Clock, SystemClock
 from bot.directory import Directory, sync_directory
 from bot.freshness import FreshnessNotifier
@@ -43,6 +44,7 @@ class Bot:
     privacy: Privacy
     client: WebClient
     outbox: Outbox
+    audit: Audit
 
 
 class HandoverApp(App):
@@ -146,6 +148,7 @@ def create_app(
         client=client,
         privacy=privacy,
         outbox=outbox,
+        audit=Audit(sessions=sessions, network=network, clock=clock, client=client),
     )
     app = HandoverApp(
         scheduler=build_scheduler(bot),

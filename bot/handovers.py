@@ -34,7 +34,7 @@ from bot.matching import (
     split,
 )
 from bot.network import Network
-from bot.referral import CONSENT_TEXT, Referral
+from bot.referral import CONSENT_TEXT, NO_CONSENT, Referral
 from bot.worktime import WorkingTime, add_working_days
 from storage import queries
 from storage.db import SessionFactory
@@ -203,7 +203,9 @@ class Handovers:
         prefer: str | None = None,
     ) -> Change:
         """Store the referral first, then route it (to ``prefer`` if the adviser chose a
-        provider that still fits)."""
+        provider that still fits). Never without the resident's consent."""
+        if not referral.consent:
+            raise Refused(NO_CONSENT)
         try:
             return self._raise(referral, adviser_id, request_key, prefer)
         except IntegrityError:
@@ -226,6 +228,8 @@ class Handovers:
         self, referral: Referral, *, adviser_id: str, request_key: str, plan: Split
     ) -> list[Change]:
         """One handover per provider, each with the needs that provider covers."""
+        if not referral.consent:
+            raise Refused(NO_CONSENT)
         return [
             self.raise_handover(
                 replace(referral, needs=needs),
@@ -255,6 +259,7 @@ class Handovers:
                 adviser_org=referral.organisation,
                 consent_text=CONSENT_TEXT,
                 consent_at=now,
+                consent_by=adviser_id,
                 created_at=now,
                 updated_at=now,
             )

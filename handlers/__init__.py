@@ -7,6 +7,7 @@ def register_all(app: App) -> None:
     from handlers import (
         actions,
         commands,
+        deliveries,
         directory,
         errors,
         events,
@@ -15,5 +16,6 @@ def register_all(app: App) -> None:
         views,
     )
 
-    for module in (errors, commands, actions, views, events, directory, followup, outbox):
+    modules = (errors, deliveries, commands, actions, views, events, directory, followup, outbox)
+    for module in modules:
         module.register(app)

@@ -8,12 +8,16 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.app import Bot
+from bot.audit import REFUSAL as AUDIT_REFUSAL
+from bot.audit import USAGE as AUDIT_USAGE
+from bot.audit import WITH_DETAILS
 from bot.blocks.modals import referral_modal
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
 from bot.errors import DomainError, Refused
 from bot.ids import COMMAND
 from bot.privacy import REFUSAL
 from handlers.errors import after_ack
+from storage.models import Access
 
 _REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
 
@@ -59,6 +63,7 @@ def _status(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
     reopenable = bot.network.is_coordinator(command["user_id"])
     reply = status_message(status, bot.network, can_reopen=reopenable)
     respond(**reply.as_kwargs(), response_type="ephemeral")
+    bot.audit.seen(status.handover.id, viewer_id=command["user_id"], what=Access.STATUS)
 
 
 def _mine(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient) -> None:
@@ -112,6 +117,26 @@ def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: W
         text=f"Erased the resident's details from {refs}. The handovers stay, anonymous.",
         response_type="ephemeral",
     )
+    bot.audit.seen(
+        [item.handover_id for item in erased], viewer_id=command["user_id"], what=Access.ERASE
+    )
+
+
+def _audit(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
+    """A coordinator's export of who saw and did what (a subject access request)."""
+    if not bot.network.is_coordinator(command["user_id"]):
+        raise Refused(AUDIT_REFUSAL)  # before anything else: no hints about what exists
+    if not args:
+        raise DomainError(AUDIT_USAGE)
+    handover_id = parse_ref(args[0])
+    with_details = [word.lower() for word in args[1:]] == [WITH_DETAILS]
+    if args[1:] and not with_details:
+        raise DomainError(AUDIT_USAGE)
+    export = bot.audit.send(handover_id, actor_id=command["user_id"], with_details=with_details)
+    said = f"The audit trail of {export.ref} is in your DM with me."
+    if with_details:
+        said += " It includes the resident's details: share it only with them."
+    respond(text=said, response_type="ephemeral")
 
 
 def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
@@ -129,6 +154,7 @@ _VERBS = {
     "reopen": _reopen,
     "digest": _digest,
     "erase": _erase,
+    "audit": _audit,
 }
 
 

@@ -14,12 +14,13 @@ from slack_sdk import WebClient
 
 from bot.blocks.modals import notice_modal
 from bot.errors import DomainError, InvalidInput
+from handlers.deliveries import release
 
 log = logging.getLogger("handover")
 
 
 def handle_error(
-    error: Exception, body: dict, response, client: WebClient, respond
+    error: Exception, body: dict, response, client: WebClient, respond, context=None
 ) -> BoltResponse | None:
     if isinstance(error, DomainError):
         message = error.message
@@ -34,6 +35,8 @@ def handle_error(
         )
     # Not yet acknowledged: the answer goes in the HTTP response itself.
     if response is not None:
+        # Nothing was done, so the same delivery again is not a duplicate to ignore.
+        release(context)
         return _in_response(error, body, message)
     _tell(body, client, respond, message)
     return None

@@ -9,12 +9,13 @@ from slack_sdk import WebClient
 
 from bot.app import Bot
 from bot.blocks.modals import accepted_modal, choice_modal, notice_modal
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, Refused
 from bot.ids import Block, Callback
 from bot.payloads import ModalMeta, load_referral
-from bot.referral import Referral, ReferralForm, check_referral
+from bot.referral import NO_CONSENT, Referral, ReferralForm, check_referral
 from bot.text import escape
 from handlers import values
+from storage.models import Access
 
 
 def submit_referral(
@@ -77,8 +78,11 @@ def recheck(referral: Referral, bot: Bot) -> Referral:
         urgency=referral.urgency,
         context=referral.context,
         organisation=referral.organisation,
-        consent=True,  # the form would not have reached this step without it
+        consent=referral.consent,
     )
+    if not referral.consent:
+        # The form itself asks for consent; only a damaged or forged submission lacks it.
+        raise Refused(NO_CONSENT)
     return check_referral(form, bot.network)
 
 
@@ -104,6 +108,8 @@ def submit_accept(
     )
     modal = accepted_modal(change.handover, change.resident, bot.network.network.timezone)
     ack(response_action="update", view=modal)
+    # The details were in the modal just acknowledged and in the DM on its way.
+    bot.audit.seen(change.handover.id, viewer_id=body["user"]["id"], what=Access.DETAILS)
 
 
 def submit_decline(

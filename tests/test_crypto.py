@@ -39,6 +39,7 @@ def _add_resident(engine) -> int:
             adviser_id=ADVISER,
             consent_text="agreed",
             consent_at=NOW,
+            consent_by=ADVISER,
             created_at=NOW,
             updated_at=NOW,
         )

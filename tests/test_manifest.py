@@ -32,6 +32,8 @@ class Recorder:
     def error(self, f):
         return f
 
+    middleware = error
+
 
 def test_the_manifest_declares_every_command_and_event_the_app_listens_to():
     app = Recorder()
@@ -47,6 +49,8 @@ def test_the_manifest_asks_only_for_the_scopes_the_app_uses():
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     # commands: /handover; chat:write: every message; channels/groups:read: conversations.members;
     # *:history: the outbox looking for a post whose answer was lost, before posting again
+    # files:write: the digest's files and audit exports; im:write: the DM an export goes to;
+    # users:read: names in an export
     assert scopes == {
         "commands",
         "chat:write",
@@ -55,4 +59,7 @@ def test_the_manifest_asks_only_for_the_scopes_the_app_uses():
         "channels:history",
         "groups:history",
         "im:history",
+        "files:write",
+        "im:write",
+        "users:read",
     }
