@@ -24,7 +24,7 @@ from tests.network import ADVISER, test_network
 REFERRAL = Referral(
     needs=("cv",), name="Sam Resident", phone="07911 123456", email=None, district="NW1",
     age_band="25-29", language="English", access_needs=None, urgency=Urgency.SOON,
-    context="", organisation="Job Club",
+    context="", organisation="Job Club", consent=True,
 )  # fmt: skip
 
 

@@ -189,7 +189,7 @@ def test_a_burst_of_200_to_one_channel_arrives_complete_in_order_and_paced(slack
     referral = Referral(
         needs=("cv",), name="Sam Resident", phone="07911 123456", email=None,
         district="NW1", age_band="25-29", language="English", access_needs=None,
-        urgency="soon", context="", organisation="Job Club",
+        urgency="soon", context="", organisation="Job Club", consent=True,
     )  # fmt: skip
     # Raised straight through the service: the burst is the point, not 200 modals.
     for n in range(200):
