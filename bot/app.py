@@ -130,12 +130,15 @@ def create_app(
     privacy.on_erased, privacy.committed = notifier.redact, outbox.kick
     chaser = Chaser(handovers, say=notifier.remind)
     chaser.committed = outbox.kick
+    directory.on_capacity, directory.committed = notifier.capacity_changed, outbox.kick
     bot = Bot(
         network=network,
         handovers=handovers,
         directory=directory,
         notifier=notifier,
-        freshness=FreshnessNotifier(client=client, network=network, directory=directory),
+        freshness=FreshnessNotifier(
+            client=client, network=network, directory=directory, outbox=outbox
+        ),
         chaser=chaser,
         weekly=WeeklyDigest(
             sessions=sessions,
@@ -143,6 +146,7 @@ def create_app(
             clock=clock,
             working_time=handovers.working_time,
             client=client,
+            outbox=outbox,
         ),
         clock=clock,
         client=client,

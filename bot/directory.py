@@ -3,9 +3,12 @@ fresh each entry is (confirmed by the provider's staff, nudged when it has not b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
 
 from bot.clock import SystemClock
 from bot.errors import InvalidInput, NotFound, Refused
@@ -81,6 +84,10 @@ class Directory:
         self.network = network
         self.clock = clock
         self.membership = membership
+        # Set by the app: writes the messages a change causes (to the outbox) in its
+        # transaction, and has them delivered once committed.
+        self.on_capacity: Callable[[Session, Provider, str], None] | None = None
+        self.committed: Callable[[], None] | None = None
 
     def today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.network.network.timezone)).date()
@@ -144,9 +151,13 @@ class Directory:
                     detail=describe_capacity(capacity, until, reason),
                 )
             )
+            if self.on_capacity is not None:
+                self.on_capacity(session, provider, actor_id)  # its channel is told
             session.commit()
             session.refresh(provider)
-            return provider
+        if self.committed is not None:
+            self.committed()
+        return provider
 
     # -- freshness -------------------------------------------------------------------------
     # Every due time is a column: an entry falls due for confirmation `confirm_every` after
@@ -174,22 +185,18 @@ class Directory:
         with self.sessions() as session:
             return list(queries.due_for_confirm_nudge(session=session, cutoff=now - self.period))
 
-    def claim_nudge(self, provider: Provider, now: datetime) -> bool:
-        """Decide to nudge: True for the one tick (of any copy of the bot) that claims it.
-
-        The claim commits before the nudge is posted: if the bot stops between the two,
-        this provider's nudge is lost for this period (it still shows as overdue to the
-        coordinators). A durable outbox that would send it after a restart is issue 6.
-        """
+    def claim_nudge(
+        self, provider: Provider, now: datetime, say: Callable[[Session], None]
+    ) -> bool:
+        """Nudge: True for the one tick (of any copy of the bot) that claims it. ``say``
+        writes the nudge (to the outbox) in the claim's transaction, so a claimed nudge is
+        never lost; the outbox records its ts when it is posted."""
         with self.sessions() as session:
             claimed = queries.claim_confirm_nudge(session=session, provider=provider, now=now)
+            if claimed:
+                say(session)
             session.commit()
         return claimed
-
-    def remember_nudge(self, provider_id: str, ts: str) -> None:
-        with self.sessions() as session:
-            queries.set_confirm_nudge(session=session, provider_id=provider_id, ts=ts)
-            session.commit()
 
     def confirm(self, provider_id: str, *, actor_id: str, seen: datetime | None) -> Confirmation:
         """The provider's staff (or a coordinator) say its directory entry is right."""

@@ -16,36 +16,34 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.directory import confirm_nudge, confirmed_nudge
 from bot.directory import Confirmation, Directory
 from bot.network import Network
+from bot.outbox import Outbox, nudge_slot
 
 log = logging.getLogger(__name__)
 
 
 class FreshnessNotifier:
-    def __init__(self, *, client: WebClient, network: Network, directory: Directory):
+    def __init__(
+        self, *, client: WebClient, network: Network, directory: Directory, outbox: Outbox
+    ):
         self.client = client
         self.network = network
         self.directory = directory
+        self.outbox = outbox
 
-    def nudge_due(self, now: datetime) -> None:
+    def nudge_due(self, now: datetime) -> int:
         """The scheduler's due-check: one nudge in its own channel for each provider due."""
+        nudged = 0
         for provider in self.directory.nudges_due(now):
-            if not self.directory.claim_nudge(provider, now):
-                continue  # another tick, or another copy of the bot, has it
             message = confirm_nudge(provider, self.network, self.directory.capacity(provider))
-            try:
-                posted = self.client.chat_postMessage(
-                    channel=provider.channel, **message.as_kwargs()
-                )
-            except SlackApiError as exc:
-                # Claimed already, so not retried every tick; coordinators still see it overdue.
-                log.error(
-                    "Slack refused the directory nudge for %s in %s: %s",
-                    provider.id,
-                    provider.channel,
-                    exc.response.get("error"),
-                )
-                continue
-            self.directory.remember_nudge(provider.id, posted["ts"])
+
+            def say(session, provider=provider, message=message) -> None:
+                self.outbox.post(session, provider.channel, message, slot=nudge_slot(provider))
+
+            # False: another tick, or another copy of the bot, has it.
+            nudged += self.directory.claim_nudge(provider, now, say)
+        if nudged:
+            self.outbox.kick()
+        return nudged
 
     def show_confirmed(
         self, confirmation: Confirmation, *, clicked: tuple[str, str] | None = None

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.blocks import Message, reminders
+from bot.blocks.directory import capacity_notice
 from bot.blocks.messages import (
     adviser_receipt,
     adviser_update,
@@ -31,7 +32,7 @@ from bot.privacy import RETENTION, Erased
 from bot.reminders import Reminder
 from bot.text import day
 from storage import queries
-from storage.models import EventKind, Handover, OutboxMessage, format_ref
+from storage.models import EventKind, Handover, OutboxMessage, Provider, format_ref
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,11 @@ class Notifier:
         )
         notice = delivery_problem(channel=row.channel, error=error, ref=ref, held=held)
         self.outbox.post(session, self.network.coordinators.channel, notice)
+
+    def capacity_changed(self, session: Session, provider: Provider, actor_id: str) -> None:
+        """The provider's channel hears that its capacity changed, and who changed it."""
+        notice = capacity_notice(provider, actor_id, provider.paused_until)
+        self.outbox.post(session, provider.channel, notice)
 
     # -- reminders --------------------------------------------------------------------------
 

@@ -686,8 +686,18 @@ def _remembered(handover: Handover | None, slot: str, channel: str) -> tuple[str
     return None
 
 
+def nudge_slot(provider) -> str:
+    """The slot of a provider's directory nudge: its ts is remembered on the provider."""
+    return f"nudge:{provider.id}"
+
+
 def _remember(session: Session, row: OutboxMessage, channel: str, ts: str) -> None:
-    """Where the handover's card, receipt or details now are, unless a newer one is coming."""
+    """Where the handover's card, receipt or details now are, unless a newer one is coming;
+    or where a provider's directory nudge is."""
+    if row.slot and row.slot.startswith("nudge:"):
+        provider_id = row.slot.removeprefix("nudge:")
+        queries.set_confirm_nudge(session=session, provider_id=provider_id, ts=ts)
+        return
     newer = session.exec(
         select(OutboxMessage.id).where(
             col(OutboxMessage.handover_id) == row.handover_id,

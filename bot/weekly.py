@@ -20,6 +20,7 @@ from bot.blocks.digest import digest_message, week_words
 from bot.clock import Clock
 from bot.digest import compute_digest, digest_chart, last_full_week, last_seven_days, week_csv
 from bot.network import Network
+from bot.outbox import Outbox
 from bot.text import escape
 from storage import queries
 from storage.db import SessionFactory
@@ -39,7 +40,9 @@ class WeeklyDigest:
         clock: Clock,
         working_time,
         client: WebClient,
+        outbox: Outbox,
     ):
+        self.outbox = outbox
         self.sessions = sessions
         self.network = network
         self.clock = clock
@@ -125,10 +128,9 @@ class WeeklyDigest:
                     continue
                 queue = queries.queue_of(session=session, provider_ids=[entry.id], limit=1000)
                 message = provider_line(entry.name, queue, overdue.get(entry.id, 0))
-                try:
-                    self.client.chat_postMessage(channel=entry.channel, **message.as_kwargs())
-                except SlackApiError as error:
-                    log.error("Slack refused %s's weekly line: %s", entry.id, error.response)
+                self.outbox.post(session, entry.channel, message)
+            session.commit()
+        self.outbox.kick()
 
 
 def provider_line(name: str, queue, overdue: int) -> Message:

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.app import Bot
-from bot.blocks.directory import capacity_modal, capacity_notice, confirmed_reply
+from bot.blocks.directory import capacity_modal, confirmed_reply
 from bot.blocks.modals import notice_modal
 from bot.directory import ConfirmRef
 from bot.errors import DomainError, InvalidInput
@@ -67,11 +67,9 @@ def submit_capacity(
         until=_date(until) if until else None,
         reason=values.text(view, Block.CAPACITY_REASON),
     )
-    notice = capacity_notice(provider, user_id, provider.paused_until)
     said = f"*{escape(provider.name)}* is now {provider.capacity}. Its channel has been told."
     ack(response_action="update", view=notice_modal("Capacity saved", said))
     with after_ack(body, client, respond):
-        client.chat_postMessage(channel=provider.channel, **notice.as_kwargs())
         publish_home(bot, client, user_id)
 
 

@@ -298,7 +298,7 @@ class OutboxMessage(SQLModel, table=True):
     method: str = Field(max_length=32)  # chat.postMessage or chat.update
     channel: str = Field(max_length=32)  # a channel id, or a user id for a DM
     # What this message is, so later ones can refer to it (card, receipt, unmatched, details).
-    slot: str | None = Field(default=None, max_length=16)
+    slot: str | None = Field(default=None, max_length=80)
     # A thread line or an update names the message it belongs to: by slot, or by its ts.
     ref_slot: str | None = Field(default=None, max_length=16)
     ref_ts: str | None = Field(default=None, max_length=32)

@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("handover_id", sa.Integer(), nullable=True),
         sa.Column("method", text(length=32), nullable=False),
         sa.Column("channel", text(length=32), nullable=False),
-        sa.Column("slot", text(length=16), nullable=True),
+        sa.Column("slot", text(length=80), nullable=True),
         sa.Column("ref_slot", text(length=16), nullable=True),
         sa.Column("ref_ts", text(length=32), nullable=True),
         sa.Column("payload", storage.crypto.EncryptedText(), nullable=True),
