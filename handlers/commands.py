@@ -7,12 +7,12 @@ import re
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.access import Right
 from bot.app import Bot
 from bot.blocks.modals import referral_modal
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
-from bot.errors import DomainError, Refused
+from bot.errors import DomainError
 from bot.ids import COMMAND
-from bot.privacy import REFUSAL
 from handlers.errors import after_ack
 
 _REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
@@ -56,7 +56,7 @@ def _status(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
     if not args:
         raise DomainError(f"Say which handover: `{COMMAND} status HO-0042`.")
     status = bot.handovers.status(parse_ref(args[0]), user_id=command["user_id"])
-    reopenable = bot.network.is_coordinator(command["user_id"])
+    reopenable = bot.handovers.access.may(command["user_id"], Right.REOPEN)
     reply = status_message(status, bot.network, can_reopen=reopenable)
     respond(**reply.as_kwargs(), response_type="ephemeral")
 
@@ -88,11 +88,7 @@ def _reopen(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
 
 
 def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
-    if not bot.network.is_coordinator(command["user_id"]):
-        raise DomainError(
-            "The digest is for the network's coordinators. Ask them for it, or use "
-            f"`{COMMAND} mine` for your own handovers."
-        )
+    bot.handovers.access.require(command["user_id"], Right.DIGEST)
     respond(text="Working out the digest…", response_type="ephemeral")
     bot.weekly.on_demand(bot.clock.now())
     channel = bot.network.coordinators.channel
@@ -101,8 +97,8 @@ def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
 
 def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     """A coordinator erases a resident's details on request, from all their handovers."""
-    if not bot.network.is_coordinator(command["user_id"]):
-        raise Refused(REFUSAL)  # before anything else: no hints about what exists
+    # Before anything else: no hints about what exists.
+    bot.handovers.access.require(command["user_id"], Right.ERASE)
     if not args:
         raise DomainError(f"Say which handover and why: `{COMMAND} erase HO-0042 <reason>`.")
     erased = bot.privacy.erase_resident(
