@@ -13,7 +13,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.ids import Block
 from bot.matching import effective_capacity
 from bot.network import Network
-from bot.payloads import _Payload
+from bot.payloads import Word, _Payload
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Capacity, DirectoryEvent, Provider
@@ -26,7 +26,7 @@ class ConfirmRef(_Payload):
     (a double click, a second colleague on the same nudge) finds it already done.
     """
 
-    p: str
+    p: Word
     c: datetime | None = None
 
 

@@ -8,3 +8,4 @@ def register_all(app: App) -> None:
 
     for module in (errors, commands, actions, views, events, directory, followup):
         module.register(app)
+    errors.register_fallbacks(app)  # last: only what no listener above took

@@ -13,6 +13,7 @@ from bot.blocks.modals import referral_modal
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
 from bot.errors import DomainError
 from bot.ids import COMMAND
+from bot.text import escape, typed
 from handlers.errors import after_ack
 
 _REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
@@ -21,7 +22,9 @@ _REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
 def parse_ref(text: str) -> int:
     match = _REF.match(text.strip())
     if not match:
-        raise DomainError(f"`{text.strip()[:40]}` is not a handover reference like HO-0042.")
+        raise DomainError(
+            f"`{escape(text.strip()[:40])}` is not a handover reference like HO-0042."
+        )
     return int(match.group(1))
 
 
@@ -34,13 +37,13 @@ def open_referral(bot: Bot, client: WebClient, trigger_id: str, user_id: str) ->
 
 def handover(ack: Ack, command: dict, body: dict, respond: Respond, client: WebClient, context):
     bot: Bot = context["bot"]
-    words = (command.get("text") or "").split()
+    words = typed(command.get("text") or "").split()
     verb = words[0].lower() if words else ""
     if verb == "help":
         ack(**help_message().as_kwargs(), response_type="ephemeral")
         return
     if verb not in _VERBS:
-        unknown = f"I don't know `{COMMAND} {verb[:30]}`."
+        unknown = f"I don't know `{COMMAND} {escape(verb[:30])}`."
         ack(**help_message(unknown).as_kwargs(), response_type="ephemeral")
         return
     ack()

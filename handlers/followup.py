@@ -17,7 +17,8 @@ from handlers.errors import acknowledged
 @acknowledged
 def snooze(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     ref = CardRef.load(action.get("value"))
-    days = int(ref.p or "1")
+    asked = ref.p or "1"
+    days = int(asked) if asked.isascii() and asked.isdigit() else 0  # refused: 1 or 3 only
     handover = bot.chaser.snooze(ref.h, actor_id=body["user"]["id"], days=days)
     text = snoozed(handover, handover.due_at, bot.network.network.timezone)
     client.chat_postMessage(channel=body["user"]["id"], text=f":zzz: {text}")

@@ -9,11 +9,11 @@ from slack_sdk import WebClient
 
 from bot.app import Bot
 from bot.blocks.modals import accepted_modal, choice_modal, notice_modal
-from bot.errors import InvalidInput
+from bot.errors import DomainError, InvalidInput
 from bot.ids import Block, Callback
 from bot.payloads import ModalMeta, load_referral
 from bot.referral import Referral, ReferralForm, check_referral
-from bot.text import escape
+from bot.text import escape, typed
 from handlers import values
 from handlers.errors import after_ack
 
@@ -71,19 +71,25 @@ def recheck(referral: Referral, bot: Bot) -> Referral:
     """What came back through Slack is checked again before anything is stored."""
     form = ReferralForm(
         needs=list(referral.needs),
-        name=referral.name,
-        phone=referral.phone or "",
-        email=referral.email or "",
-        district=referral.district or "",
-        age_band=referral.age_band or "",
-        language=referral.language or "",
-        access_needs=referral.access_needs or "",
+        name=typed(referral.name),
+        phone=typed(referral.phone or ""),
+        email=typed(referral.email or ""),
+        district=typed(referral.district or ""),
+        age_band=typed(referral.age_band or ""),
+        language=typed(referral.language or ""),
+        access_needs=typed(referral.access_needs or ""),
         urgency=referral.urgency,
-        context=referral.context,
-        organisation=referral.organisation,
+        context=typed(referral.context),
+        organisation=typed(referral.organisation),
         consent=True,  # the form would not have reached this step without it
     )
-    return check_referral(form, bot.network)
+    try:
+        return check_referral(form, bot.network)
+    except InvalidInput:
+        # The form's own checks passed in step one: this came back altered.
+        raise DomainError(
+            "That form is out of date or damaged: start again with /handover."
+        ) from None
 
 
 def sent_modal(changes) -> dict:
