@@ -36,6 +36,7 @@ from bot.matching import (
 )
 from bot.network import Network
 from bot.referral import CONSENT_TEXT, Referral
+from bot.text import escape
 from bot.worktime import WorkingTime, add_working_days
 from storage import queries
 from storage.db import SessionFactory
@@ -462,7 +463,7 @@ class Handovers:
             if target is None or not target.active:
                 raise InvalidInput({Block.REASON: "Choose a provider from the list."})
             if target.id == step.handover.provider_id:
-                raise Conflict(f"{step.handover.ref} is already with {target.name}.")
+                raise Conflict(f"{step.handover.ref} is already with {escape(target.name)}.")
             target.last_routed_at = step.now
             step.session.add(target)
             step.apply(
@@ -599,7 +600,7 @@ class Handovers:
         handover = self._load(session, handover_id)
         if handover.provider_id != card_provider:
             current = self._provider(session, handover.provider_id)
-            where = f"with {current.name}" if current else "with the coordinators"
+            where = f"with {escape(current.name)}" if current else "with the coordinators"
             if handover.state == State.WITHDRAWN:
                 where = "withdrawn by the adviser"
             raise Conflict(f"{handover.ref} has moved on: it is now {where}.")
@@ -626,7 +627,7 @@ class Handovers:
 
     def _describe(self, session, handover: Handover) -> str:
         provider = self._provider(session, handover.provider_id)
-        name = provider.name if provider else "the provider"
+        name = escape(provider.name) if provider else "the provider"
         match handover.state:
             case State.ACCEPTED:
                 return f"{handover.ref} was already accepted by <@{handover.worker_id}> ({name})."

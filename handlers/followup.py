@@ -11,6 +11,7 @@ from bot.app import Bot
 from bot.blocks.reminders import snoozed
 from bot.ids import Act
 from bot.payloads import CardRef
+from bot.text import escape
 from handlers.errors import acknowledged
 
 
@@ -28,7 +29,7 @@ def snooze(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
 def chase(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     reminder = bot.chaser.chase(CardRef.load(action.get("value")).h, actor_id=body["user"]["id"])
     bot.notifier.remind(reminder)
-    who = reminder.provider.name if reminder.provider else "the provider"
+    who = escape(reminder.provider.name) if reminder.provider else "the provider"
     client.chat_postMessage(
         channel=body["user"]["id"], text=f"Chased {who} about {reminder.handover.ref}."
     )

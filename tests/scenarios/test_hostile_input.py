@@ -11,6 +11,7 @@ found this way has a plain regression example below.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -22,7 +23,7 @@ from sqlalchemy import text
 from bot.ids import Act, Block, Callback
 from sandbox import requests
 from tests.harness import TEAM
-from tests.network import ADVISER2, CV_CHANNEL, CV_STAFF, OUTSIDER
+from tests.network import ADVISER2, CV_CHANNEL, CV_STAFF, CV_STAFF2, OUTSIDER
 from tests.scenarios.helpers import last_card, refer
 
 HOSTILE = settings(
@@ -50,6 +51,36 @@ INJECTIONS = [
 # What must never reach Slack from typed text: pings to everyone, to someone named by the
 # typist, and disguised links.
 FORBIDDEN = re.compile(r"<!(?:channel|here|everyone|subteam)|<@UINJECT|<https?://evil")
+
+
+def rendered(value, *, top: bool = True) -> list[str]:
+    """The texts Slack would read as mrkdwn: a message's ``text`` and every mrkdwn text object.
+    (plain_text, in headers, buttons and options, shows markup as the characters it is.)"""
+    found = []
+    if isinstance(value, dict):
+        if top and isinstance(value.get("text"), str):
+            found.append(value["text"])
+        if value.get("type") == "mrkdwn" and isinstance(value.get("text"), str):
+            found.append(value["text"])
+        for item in value.values():
+            found += rendered(item, top=False)
+    elif isinstance(value, list):
+        for item in value:
+            found += rendered(item, top=False)
+    elif isinstance(value, str) and value[:1] in "[{":
+        with contextlib.suppress(ValueError):  # blocks sent as a JSON string
+            found += rendered(json.loads(value), top=top)
+    return found
+
+
+def leaks(calls) -> list[str]:
+    return [
+        f"{call.method}: {text[:160]}"
+        for call in calls
+        for text in rendered(call.args)
+        if FORBIDDEN.search(text)
+    ]
+
 
 injection = st.sampled_from(INJECTIONS)
 hostile_text = st.one_of(
@@ -120,12 +151,11 @@ class Watch:
     def check(self, response, *, may_raise: bool = False) -> None:
         assert response.status_code == 200, response.status_code
         body = response.get_data(as_text=True)
-        assert not FORBIDDEN.search(body), body[:300]
+        answer = json.loads(body) if body.strip().startswith("{") else {"text": body}
+        assert not [t for t in rendered(answer) if FORBIDDEN.search(t)], body[:300]
         logged = [r.getMessage() for r in self.slack.errors.records[self.errors :]]
         assert logged == [], logged
-        for call in self.fake.calls[self.calls :]:
-            said = json.dumps(call.args)
-            assert not FORBIDDEN.search(said), (call.method, said[:300])
+        assert leaks(self.fake.calls[self.calls :]) == []
         after = snapshot(self.db)
         if may_raise:  # anyone may raise a handover: the ones that were there stay the same
             assert after[0][: len(self.before[0])] == self.before[0]
@@ -311,8 +341,42 @@ def test_free_text_renders_inert_everywhere(slack, fake, db, typed):
     slack.command(OUTSIDER, f"status {typed}")
     slack.command(OUTSIDER, f"{typed}")
     slack.command(OUTSIDER, f"providers {typed}")
-    sent = [json.dumps(call.args) for call in fake.calls]
-    leaks = [s[:200] for s in sent if FORBIDDEN.search(s)]
-    assert leaks == []
+    assert leaks(fake.calls) == []
     # Shown, escaped, where it should be.
     assert "Decline" in str(fake.dms(ADVISER)) and "Context" in str(fake.messages(CV_CHANNEL))
+
+
+class TestNamesFromTheNetworkFile:
+    """Provider names and service labels come from a file people edit: shown inert too."""
+
+    @pytest.fixture
+    def network(self):
+        from bot.network import parse_network
+        from tests.network import NETWORK_YAML
+
+        hostile = NETWORK_YAML.replace(
+            "Northside CV Clinic", '"<!channel> CV <@UINJECT01> <http://evil.example|Clinic>"'
+        ).replace("CV and job applications", '"CV <!here> applications"')
+        return parse_network(hostile, source="hostile network")
+
+    def test_names_render_inert_everywhere(self, slack, fake, db):
+        from tests.network import ADVISER, COORDINATOR, ESOL_STAFF
+
+        refer(slack, destination="provider:cv-clinic")
+        card = last_card(fake, CV_CHANNEL)
+        slack.click_button(ESOL_STAFF, card, CV_CHANNEL, "Accept")  # refused, naming it
+        slack.click_button(CV_STAFF, card, CV_CHANNEL, "Accept")
+        slack.submit(CV_STAFF, {"contact_by": "2026-11-30"})
+        slack.click_button(ESOL_STAFF, last_card(fake, CV_CHANNEL), CV_CHANNEL, "Made contact")
+        slack.click_button(CV_STAFF2, card, CV_CHANNEL, "Accept")  # already accepted
+        for user in (ADVISER, COORDINATOR, CV_STAFF):
+            slack.command(user, "status HO-0001")
+            slack.command(user, "providers")
+            slack.command(user, "providers cv")
+            slack.open_home(user)
+        slack.command(COORDINATOR, "digest")
+        slack.command(CV_STAFF, "capacity")
+        slack.submit(CV_STAFF, {"provider": "cv-clinic", "capacity": "limited"})
+        slack.click(OUTSIDER, Act.CONFIRM_DETAILS, value='{"p": "cv-clinic"}', home=True)
+        assert leaks(fake.calls) == []
+        assert "&lt;!channel&gt; CV" in str(fake.messages(CV_CHANNEL))
