@@ -14,7 +14,7 @@ from bot.blocks.replies import help_message, mine_message, providers_message, st
 from bot.errors import DomainError
 from bot.ids import COMMAND
 from bot.text import escape, typed
-from handlers.errors import after_ack
+from handlers.errors import DAMAGED, after_ack
 
 _REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
 
@@ -51,8 +51,15 @@ def handover(ack: Ack, command: dict, body: dict, respond: Respond, client: WebC
         _VERBS[verb](bot, command, words[1:], respond, client)
 
 
+def _trigger(command: dict) -> str:
+    """What Slack needs to open a modal; every real command has one."""
+    if not isinstance(command.get("trigger_id"), str):
+        raise DomainError(DAMAGED)
+    return command["trigger_id"]
+
+
 def _open(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient) -> None:
-    open_referral(bot, client, command["trigger_id"], command["user_id"])
+    open_referral(bot, client, _trigger(command), command["user_id"])
 
 
 def _status(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
@@ -119,7 +126,7 @@ def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: W
 def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     from handlers.directory import open_capacity
 
-    open_capacity(bot, client, command["trigger_id"], command["user_id"])
+    open_capacity(bot, client, _trigger(command), command["user_id"])
 
 
 _VERBS = {

@@ -35,7 +35,8 @@ def _damaged(body: dict) -> str | None:
     user_id = user.get("id") if isinstance(user, dict) else user
     if not isinstance(user_id, str) or not _SLACK_ID.match(user_id):
         return "no user"
-    if not isinstance(body.get("trigger_id"), str):
+    # A command need not open anything; a click or a submission always comes with one.
+    if "command" not in body and not isinstance(body.get("trigger_id"), str):
         return "no trigger_id"
     if kind == "block_actions":
         actions = body.get("actions")

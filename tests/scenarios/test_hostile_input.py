@@ -380,3 +380,16 @@ class TestNamesFromTheNetworkFile:
         slack.click(OUTSIDER, Act.CONFIRM_DETAILS, value='{"p": "cv-clinic"}', home=True)
         assert leaks(fake.calls) == []
         assert "&lt;!channel&gt; CV" in str(fake.messages(CV_CHANNEL))
+
+
+def test_a_command_without_a_trigger_id_still_answers_and_cannot_open_a_form(slack, fake, db):
+    """Regression (found by the full suite): a command needs a trigger_id only to open one."""
+    from sandbox.requests import form, slash_command
+
+    fields = slash_command(team=TEAM, user=OUTSIDER, channel="C0GENERAL1", text="help",
+                           response_url=fake.response_url(OUTSIDER, "C0GENERAL1"),
+                           trigger_id="")  # fmt: skip
+    del fields["trigger_id"]
+    assert "status HO-0042" in slack.answer(slack.send(form(fields)))["text"]
+    slack.send(form({**fields, "text": ""}))
+    assert "damaged" in fake.ephemerals(OUTSIDER)[-1]["text"] and fake.open_views(OUTSIDER) == []
