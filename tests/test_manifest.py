@@ -32,6 +32,8 @@ class Recorder:
     def error(self, f):
         return f
 
+    middleware = error
+
 
 def test_the_manifest_declares_every_command_and_event_the_app_listens_to():
     app = Recorder()
