@@ -13,6 +13,8 @@ import sys
 
 from dotenv import find_dotenv, load_dotenv
 
+log = logging.getLogger("handover")
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Warm handover bot for Slack.")
@@ -125,13 +127,43 @@ def main(argv: list[str] | None = None) -> int:
 
             serve(app, engine, host=args.host, port=args.port)
         else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            serve_socket_mode(app, settings.slack_app_token.get_secret_value())
     finally:
-        # After the server's graceful stop: a tick in progress finishes its nudge.
-        app.scheduler.shutdown()
+        finish(app, engine)
     return 0
+
+
+def serve_socket_mode(app, app_token: str, *, handler_class=None, stopping=None) -> None:
+    """Socket Mode until SIGTERM or Ctrl-C, then stop as HTTP mode does: no new work, and
+    what is in flight finishes (the caller then calls ``finish``)."""
+    import threading
+
+    from bot.web import finish_listeners, on_stop_signals
+
+    if handler_class is None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler as handler_class
+    stopping = stopping or threading.Event()
+    handler = handler_class(app, app_token)
+    restore = on_stop_signals(lambda *_: stopping.set())
+    try:
+        handler.connect()
+        log.info("connected to Slack over Socket Mode")
+        while not stopping.wait(0.5):
+            pass
+        log.info("stopping: no new work; finishing what is in flight")
+        # Disconnects, then waits for the envelopes being dispatched (each until its ack).
+        handler.close()
+        finish_listeners(app)
+    finally:
+        restore()
+
+
+def finish(app, engine) -> None:
+    """The last of a graceful stop, in either mode: the scheduler lets a tick in progress
+    finish its work, then the database connections are closed."""
+    app.scheduler.shutdown(wait=True)
+    engine.dispose()
+    log.info("stopped cleanly")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ class Right(StrEnum):
     DIGEST = "digest"
     CAPACITY = "capacity"
     CONFIRM_DIRECTORY = "confirm_directory"
+    RETRY_DELIVERY = "retry_delivery"
     # views of data
     STATUS = "status"
     RESIDENT = "resident"
@@ -71,6 +72,7 @@ class Right(StrEnum):
     MINE = "mine"
     PROVIDERS = "providers"
     SEE_DIGEST = "see_digest"
+    AUDIT = "audit"
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,13 @@ MATRIX: dict[Right, Entry] = {
         _STAFF.format(provider="{provider}", verb="confirm its directory entry")
         + " Nothing was changed.",
     ),
+    Right.RETRY_DELIVERY: _e(
+        A,
+        "send held messages again",
+        "the coordinators' delivery notice",
+        {COORDINATOR},
+        _COORDINATORS.format(verb="retry held messages"),
+    ),
     Right.STATUS: _e(
         V,
         "a handover's state and history",
@@ -215,6 +224,14 @@ MATRIX: dict[Right, Entry] = {
         {COORDINATOR},
         "The digest is for the network's coordinators. Ask them for it, or use "
         f"`{COMMAND} mine` for your own handovers.",
+    ),
+    Right.AUDIT: _e(
+        V,
+        "a handover's audit trail (who saw and did what)",
+        f"`{COMMAND} audit`",
+        {COORDINATOR},
+        "Only the network's coordinators can export a handover's audit trail. "
+        "Ask them if a resident has asked what happened to their referral.",
     ),
 }
 

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
 
+from bot.audit import Audit
 from bot.clock import Clock, SystemClock
 from bot.directory import Directory, sync_directory
 from bot.freshness import FreshnessNotifier
@@ -18,6 +19,7 @@ from bot.handovers import Handovers, Membership
 from bot.membership import ChannelMembers
 from bot.network import Network
 from bot.notifier import Notifier
+from bot.outbox import Outbox, OutboxWorker, Pacing
 from bot.privacy import Privacy
 from bot.reminders import Chaser
 from bot.scheduler import Scheduler
@@ -41,6 +43,8 @@ class Bot:
     clock: Clock
     privacy: Privacy
     client: WebClient
+    outbox: Outbox
+    audit: Audit
 
 
 class HandoverApp(App):
@@ -59,10 +63,13 @@ class HandoverApp(App):
 def build_scheduler(bot: Bot) -> Scheduler:
     """Every due-check the bot has, on one scheduler."""
     scheduler = Scheduler(bot.clock)
+    scheduler.add_worker(OutboxWorker(bot.outbox))
     scheduler.register("reminders", lambda now: send_reminders(bot, now))
     scheduler.register("directory freshness", lambda now: nudge_in_working_time(bot, now))
     scheduler.register("weekly digest", bot.weekly.due)
     scheduler.register("retention", lambda now: erase_expired(bot, now))
+    # The worker delivers as soon as anything is written; the tick is its safety net.
+    scheduler.register("outbox", lambda now: bot.outbox.deliver())
     return scheduler
 
 
@@ -75,15 +82,19 @@ def nudge_in_working_time(bot: Bot, now) -> object:
 
 def send_reminders(bot: Bot, now) -> int:
     """Say every reminder that is due (see bot.reminders for how it is said once)."""
-    return bot.chaser.send_due(now, bot.notifier.remind)
+    return bot.chaser.send_due(now)
 
 
 def erase_expired(bot: Bot, now) -> int:
-    """Erase the details kept past the retention period, then redact where they were shown."""
-    erased = bot.privacy.erase_expired(now)
-    for item in erased:
-        bot.notifier.redact(item)
-    return len(erased)
+    """Erase the details kept past the retention period (and redact where they were shown:
+    the redaction goes to the outbox in the erasure's transaction)."""
+    return len(bot.privacy.erase_expired(now))
+
+
+def outbox_client(client: WebClient) -> WebClient:
+    """The outbox's own client: it handles 429s and failures itself (no sleeping inside a
+    call), and gives up on a silent Slack sooner than the default 30 s."""
+    return WebClient(token=client.token, base_url=client.base_url, timeout=10)
 
 
 def make_client(token: str, api_url: str | None) -> WebClient:
@@ -103,6 +114,7 @@ def create_app(
     membership: Membership | None = None,
     listener_executor: Executor | None = None,
     verify_token: bool = True,
+    pacing: Pacing | None = None,
 ) -> HandoverApp:
     clock = clock or SystemClock()
     sessions = session_factory(engine)
@@ -111,13 +123,20 @@ def create_app(
     handovers = Handovers(sessions=sessions, network=network, clock=clock, membership=membership)
     directory = Directory(sessions=sessions, network=network, clock=clock, membership=membership)
     privacy = Privacy(sessions=sessions, network=network, clock=clock)
+    outbox = Outbox(sessions=sessions, client=outbox_client(client), clock=clock, pacing=pacing)
+    notifier = Notifier(outbox=outbox, network=network, handovers=handovers)
+    # Every change writes its messages in its own transaction; the outbox delivers them.
+    handovers.announce, handovers.committed = notifier.publish, outbox.kick
+    privacy.on_erased, privacy.committed = notifier.redact, outbox.kick
+    chaser = Chaser(handovers, say=notifier.remind)
+    chaser.committed = outbox.kick
     bot = Bot(
         network=network,
         handovers=handovers,
         directory=directory,
-        notifier=Notifier(client=client, network=network, handovers=handovers, privacy=privacy),
+        notifier=notifier,
         freshness=FreshnessNotifier(client=client, network=network, directory=directory),
-        chaser=Chaser(handovers),
+        chaser=chaser,
         weekly=WeeklyDigest(
             sessions=sessions,
             network=network,
@@ -128,6 +147,8 @@ def create_app(
         clock=clock,
         client=client,
         privacy=privacy,
+        outbox=outbox,
+        audit=Audit(sessions=sessions, network=network, clock=clock, client=client),
     )
     app = HandoverApp(
         scheduler=build_scheduler(bot),

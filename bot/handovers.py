@@ -35,7 +35,7 @@ from bot.matching import (
     split,
 )
 from bot.network import Network
-from bot.referral import CONSENT_TEXT, Referral
+from bot.referral import CONSENT_TEXT, NO_CONSENT, Referral
 from bot.text import escape
 from bot.worktime import WorkingTime, add_working_days
 from storage import queries
@@ -147,9 +147,11 @@ class _Step:
         )
 
     def done(self, **change) -> Change:
-        self.session.commit()
+        """Commit the change with the messages it causes, then have them delivered."""
         provider = self.owner._provider(self.session, self.handover.provider_id)
-        return Change(self.rule.event, self.handover, self.actor_id, provider=provider, **change)
+        result = Change(self.rule.event, self.handover, self.actor_id, provider=provider, **change)
+        self.owner.commit_announcing(self.session, result)
+        return result
 
 
 class Handovers:
@@ -169,6 +171,17 @@ class Handovers:
         self.access = Access(network, membership)
         self.working_time = working_time or WorkingTime.from_network(network)
         self.followup = FollowUp(self.working_time, network.network.timezone)
+        # Set by the app: writes a change's messages (to the outbox) in its transaction,
+        # and has them delivered once it is committed.
+        self.announce: Callable[[Session, Change], None] | None = None
+        self.committed: Callable[[], None] | None = None
+
+    def commit_announcing(self, session: Session, change: Change) -> None:
+        if self.announce is not None:
+            self.announce(session, change)
+        session.commit()
+        if self.committed is not None:
+            self.committed()
 
     def next_due(self, handover: Handover, changes: dict, now) -> dict:
         """The first reminder owed in the state the handover is entering (none when done)."""
@@ -193,7 +206,9 @@ class Handovers:
         prefer: str | None = None,
     ) -> Change:
         """Store the referral first, then route it (to ``prefer`` if the adviser chose a
-        provider that still fits)."""
+        provider that still fits). Never without the resident's consent."""
+        if not referral.consent:
+            raise Refused(NO_CONSENT)
         try:
             return self._raise(referral, adviser_id, request_key, prefer)
         except IntegrityError:
@@ -216,6 +231,8 @@ class Handovers:
         self, referral: Referral, *, adviser_id: str, request_key: str, plan: Split
     ) -> list[Change]:
         """One handover per provider, each with the needs that provider covers."""
+        if not referral.consent:
+            raise Refused(NO_CONSENT)
         return [
             self.raise_handover(
                 replace(referral, needs=needs),
@@ -245,6 +262,7 @@ class Handovers:
                 adviser_org=referral.organisation,
                 consent_text=CONSENT_TEXT,
                 consent_at=now,
+                consent_by=adviser_id,
                 created_at=now,
                 updated_at=now,
             )
@@ -278,14 +296,15 @@ class Handovers:
                 note=CONSENT_TEXT,
             )
             routed = self._record_routing(session, handover, best, now, actor_id=None)
-            session.commit()
-            return Change(
+            change = Change(
                 EventKind.CREATED,
                 handover,
                 adviser_id,
                 provider=self._provider(session, handover.provider_id),
                 routed=routed,
             )
+            self.commit_announcing(session, change)
+            return change
 
     def suggest(self, referral: Referral) -> Suggestions:
         """What the adviser sees before sending: the best fits, who was left out and why,
@@ -299,16 +318,18 @@ class Handovers:
             split=split(need, facts),
         )
 
-    def route_choices(self, handover: Handover) -> RouteChoices:
+    def route_choices(self, handover: Handover, *, session: Session | None = None) -> RouteChoices:
         """For routing by hand: who fits, who offers a need but has a catch (and what it is),
         and everyone else."""
         need = Need(
             tuple(handover.needs), handover.postcode_district, handover.age_band, handover.language
         )
-        with self.sessions() as session:
-            facts = self._facts(session)
-            declined = queries.declined_by(session=session, handover_id=handover.id)
-            rows = {p.id: p for p in queries.active_providers(session=session)}
+        if session is None:
+            with self.sessions() as session:
+                return self.route_choices(handover, session=session)
+        facts = self._facts(session)
+        declined = queries.declined_by(session=session, handover_id=handover.id)
+        rows = {p.id: p for p in queries.active_providers(session=session)}
         fit = [rows[c.provider.id] for c in candidates(need, facts, declined=declined)]
         caught = [(rows[p.id], why) for p, why in excluded(need, facts, declined=declined)]
         placed = {p.id for p in fit} | {p.id for p, _ in caught}

@@ -35,6 +35,7 @@ class Act(StrEnum):
     CHASE = "handover.chase"
     SET_CAPACITY = "directory.set_capacity"
     CONFIRM_DETAILS = "directory.confirm_details"
+    RETRY_DELIVERY = "outbox.retry"
     # The input elements of modals (values read from view.state).
     INPUT = "value"
 

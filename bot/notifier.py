@@ -1,8 +1,8 @@
 """Telling people: the provider's card and its thread, the adviser's DMs, the coordinators.
 
-The handover is already committed when these run, so a Slack failure loses no
-handover; it is logged with the handover's reference. (A durable outbox that
-retries is issue 6.)
+Nothing here calls Slack. Each change's messages are written to the outbox in the
+change's own transaction (``publish`` is called by the Handovers service before it
+commits), and the outbox delivers them: retried, paced, in order, once (bot/outbox.py).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from bot.blocks import Message, reminders
 from bot.blocks.messages import (
     adviser_receipt,
     adviser_update,
+    delivery_problem,
     directory_suggestion,
     provider_card,
     thread_line,
@@ -26,139 +26,115 @@ from bot.blocks.messages import (
 from bot.followup import Due
 from bot.handovers import Change, Handovers
 from bot.network import Network
-from bot.privacy import RETENTION, Erased, Privacy
+from bot.outbox import Outbox, Ref
+from bot.privacy import RETENTION, Erased
 from bot.reminders import Reminder
 from bot.text import day
-from storage.models import EventKind, Handover
+from storage import queries
+from storage.models import EventKind, Handover, OutboxMessage, format_ref
 
 log = logging.getLogger(__name__)
 
+CARD = Ref(slot="card")
+RECEIPT = Ref(slot="receipt")
+UNMATCHED = Ref(slot="unmatched")
+
 
 class Notifier:
-    def __init__(
-        self,
-        *,
-        client: WebClient,
-        network: Network,
-        handovers: Handovers,
-        privacy: Privacy | None = None,
-    ):
-        self.client = client
+    def __init__(self, *, outbox: Outbox, network: Network, handovers: Handovers):
+        self.outbox = outbox
         self.network = network
         self.handovers = handovers
-        self.privacy = privacy
+        outbox.on_refused = self.refused
+        outbox.exempt_from_notice = lambda channel: channel == network.coordinators.channel
 
-    def publish(self, change: Change) -> None:
-        """Say everything this change means, to everyone who should hear it."""
+    def publish(self, session: Session, change: Change) -> None:
+        """Write everything this change means, for everyone who should hear it, into the
+        outbox, in the change's transaction."""
         if change.repeated:
             return
-        # Cards show the current state: render from a fresh read, not the change's snapshot,
-        # so two changes told out of order still leave the card right.
-        handover = self.handovers.handover(change.handover.id)
+        handover = change.handover
         if change.kind != EventKind.CREATED:
-            self._update_card(handover, change)
+            self._update_card(session, handover, change)
         if change.kind == EventKind.ACCEPTED and change.actor_id:
             details = worker_details(handover, change.resident, self.network)
-            shown = self._dm(change.actor_id, details)
-            if shown and self.privacy is not None:
-                # Remembered so that erasing the details can redact this message too.
-                self.privacy.remember_shown(handover.id, channel=shown["channel"], ts=shown["ts"])
+            self.outbox.post(
+                session, change.actor_id, details, handover_id=handover.id, slot="details"
+            )
         if change.routed in (EventKind.ROUTED, EventKind.ROUTED_BY_HAND):
-            self._post_card(handover)
+            self._post_card(session, handover)
         elif change.routed == EventKind.UNMATCHED:
-            self._post_unmatched(handover)
-        if change.kind == EventKind.ROUTED_BY_HAND or (
-            change.kind == EventKind.WITHDRAWN and handover.coordinator_ts
-        ):
-            self._update_unmatched(handover, change)
+            self._post_unmatched(session, handover)
+        if change.kind in (EventKind.ROUTED_BY_HAND, EventKind.WITHDRAWN):
+            self._update_unmatched(session, handover, change)
         if change.suggestion is not None and change.previous is not None:
             hint = directory_suggestion(change.suggestion, change.previous, self.network)
-            self._send(
-                "chat_postMessage", handover, channel=self.network.coordinators.channel,
-                **hint.as_kwargs(),
-            )  # fmt: skip
-        # The adviser last: by now the handover is wherever the DM says it is.
+            self.outbox.post(session, self.network.coordinators.channel, hint)
+        # The adviser last: by then the handover is wherever the DM says it is.
+        update = adviser_update(change, self.network)
+        self.outbox.post(session, handover.adviser_id, update, handover_id=handover.id)
+        receipt = adviser_receipt(handover, self._provider(session, handover), self.network)
         if change.kind == EventKind.CREATED:
-            self._receipt(handover, change)
-        else:
-            self._dm(handover.adviser_id, adviser_update(change, self.network))
-            self._refresh_receipt(handover)
+            self.outbox.post(
+                session, handover.adviser_id, receipt, handover_id=handover.id, slot="receipt"
+            )
+        elif self.outbox.has(session, handover.id, "receipt", handover.adviser_id) or (
+            handover.adviser_dm_ts
+        ):
+            self.outbox.update(
+                session, handover.adviser_id, receipt, of=RECEIPT, handover_id=handover.id
+            )
 
     # -- the provider's card ----------------------------------------------------------------
 
-    def _post_card(self, handover: Handover) -> None:
-        provider = self.handovers.provider(handover.provider_id)
+    def _post_card(self, session: Session, handover: Handover) -> None:
+        provider = self._provider(session, handover)
         card = provider_card(
             handover, card_provider=provider.id, provider=provider, network=self.network
         )
-        posted = self._send(
-            "chat_postMessage", handover, channel=provider.channel, **card.as_kwargs()
-        )
-        if posted:
-            self.handovers.remember_message(
-                handover.id, card_channel=posted["channel"], card_ts=posted["ts"]
-            )
+        self.outbox.post(session, provider.channel, card, handover_id=handover.id, slot="card")
 
-    def _update_card(self, handover: Handover, change: Change) -> None:
+    def _update_card(self, session: Session, handover: Handover, change: Change) -> None:
         """Redraw the card the change happened on and add the event to its thread."""
-        if not (change.handover.card_channel and change.handover.card_ts):
-            return
-        card_provider = change.previous.id if change.previous else handover.provider_id
+        card_provider = change.previous if change.previous else self._provider(session, handover)
         if card_provider is None:
             # Unmatched: the only card is an old one whose provider already declined.
             return
-        current = self.handovers.provider(handover.provider_id)
+        channel = card_provider.channel
+        if not self._has_card(session, handover, channel):
+            return
         card = provider_card(
             handover,
-            card_provider=card_provider,
-            provider=current,
+            card_provider=card_provider.id,
+            provider=self._provider(session, handover),
             network=self.network,
             left=change.kind,
         )
-        channel, ts = change.handover.card_channel, change.handover.card_ts
-        self._send("chat_update", handover, channel=channel, ts=ts, **card.as_kwargs())
+        self.outbox.update(session, channel, card, of=CARD, handover_id=handover.id)
         line = thread_line(change, self.network)
-        self._send("chat_postMessage", handover, channel=channel, thread_ts=ts, **line.as_kwargs())
+        self.outbox.post(session, channel, line, handover_id=handover.id, thread=CARD)
 
-    # -- the adviser --------------------------------------------------------------------
-
-    def _receipt(self, handover: Handover, change: Change) -> None:
-        self._dm(handover.adviser_id, adviser_update(change, self.network))
-        provider = self.handovers.provider(handover.provider_id)
-        receipt = adviser_receipt(handover, provider, self.network)
-        posted = self._dm(handover.adviser_id, receipt)
-        if posted:
-            self.handovers.remember_message(
-                handover.id, adviser_dm_channel=posted["channel"], adviser_dm_ts=posted["ts"]
-            )
-
-    def _refresh_receipt(self, handover: Handover) -> None:
-        if not (handover.adviser_dm_channel and handover.adviser_dm_ts):
-            return
-        provider = self.handovers.provider(handover.provider_id)
-        receipt = adviser_receipt(handover, provider, self.network)
-        self._send(
-            "chat_update",
-            handover,
-            channel=handover.adviser_dm_channel,
-            ts=handover.adviser_dm_ts,
-            **receipt.as_kwargs(),
+    def _has_card(self, session: Session, handover: Handover, channel: str) -> bool:
+        return self.outbox.has(session, handover.id, "card", channel) or (
+            handover.card_channel == channel and bool(handover.card_ts)
         )
 
     # -- the coordinators ---------------------------------------------------------------
 
-    def _post_unmatched(self, handover: Handover) -> None:
+    def _post_unmatched(self, session: Session, handover: Handover) -> None:
         card = unmatched_card(
-            handover, choices=self.handovers.route_choices(handover), network=self.network
+            handover,
+            choices=self.handovers.route_choices(handover, session=session),
+            network=self.network,
         )
         channel = self.network.coordinators.channel
-        posted = self._send("chat_postMessage", handover, channel=channel, **card.as_kwargs())
-        if posted:
-            self.handovers.remember_message(handover.id, coordinator_ts=posted["ts"])
+        self.outbox.post(session, channel, card, handover_id=handover.id, slot="unmatched")
 
-    def _update_unmatched(self, handover: Handover, change: Change) -> None:
-        ts = change.handover.coordinator_ts or handover.coordinator_ts
-        if not ts:
+    def _update_unmatched(self, session: Session, handover: Handover, change: Change) -> None:
+        channel = self.network.coordinators.channel
+        if not (
+            self.outbox.has(session, handover.id, "unmatched", channel) or handover.coordinator_ts
+        ):
             return
         who = f"<@{change.actor_id}>" if change.actor_id else "The bot"
         verb = "routed it by hand" if change.kind == EventKind.ROUTED_BY_HAND else "withdrew it"
@@ -169,35 +145,53 @@ class Notifier:
             routed_to=change.provider if change.kind == EventKind.ROUTED_BY_HAND else None,
             note=f"{who} {verb}.",
         )
-        channel = self.network.coordinators.channel
-        self._send("chat_update", handover, channel=channel, ts=ts, **card.as_kwargs())
+        self.outbox.update(session, channel, card, of=UNMATCHED, handover_id=handover.id)
+
+    def refused(self, session: Session, row: OutboxMessage, error: str) -> None:
+        """A message could not go: the coordinators hear once, with the handover safe."""
+        ref = format_ref(row.handover_id) if row.handover_id else None
+        held = (
+            row.method == "chat.postMessage"
+            and error
+            in (
+                "channel_not_found",
+                "not_in_channel",
+                "is_archived",
+            )
+            and not row.channel.startswith(("U", "W", "D"))
+        )
+        notice = delivery_problem(channel=row.channel, error=error, ref=ref, held=held)
+        self.outbox.post(session, self.network.coordinators.channel, notice)
 
     # -- reminders --------------------------------------------------------------------------
 
-    def remind(self, reminder: Reminder) -> None:
-        """Say one claimed reminder where it belongs."""
+    def remind(self, session: Session, reminder: Reminder) -> None:
+        """Write one claimed reminder where it belongs, in the claim's transaction."""
         handover, provider, kind = reminder.handover, reminder.provider, reminder.kind
         tz = self.network.network.timezone
         if provider is None:
             return
-        if kind == Due.ACCEPT_REMINDER and handover.card_channel and handover.card_ts:
+        if kind == Due.ACCEPT_REMINDER:
+            if not self._has_card(session, handover, provider.channel):
+                return
             waited = self.handovers.working_time.between(
                 handover.routed_at or handover.created_at, self.handovers.clock.now()
             )
             message = reminders.accept_reminder(handover, provider, waited, self.network)
-            self._send(
-                "chat_postMessage", handover, channel=handover.card_channel,
-                thread_ts=handover.card_ts, **message.as_kwargs(),
-            )  # fmt: skip
+            self.outbox.post(
+                session, provider.channel, message, handover_id=handover.id, thread=CARD
+            )
         elif kind in (Due.CONTACT_NUDGE, Due.CONTACT_NUDGE_AGAIN) and handover.worker_id:
             again = kind == Due.CONTACT_NUDGE_AGAIN
-            self._dm(handover.worker_id, reminders.contact_nudge(handover, provider, again))
+            self._dm(session, handover, handover.worker_id,
+                     reminders.contact_nudge(handover, provider, again))  # fmt: skip
         elif kind == Due.OUTCOME_ASK and handover.worker_id:
-            self._dm(handover.worker_id, reminders.outcome_ask(handover, provider, tz))
+            self._dm(session, handover, handover.worker_id,
+                     reminders.outcome_ask(handover, provider, tz))  # fmt: skip
         elif kind in (Due.ESCALATE, Due.CONTACT_ESCALATE):
             if kind == Due.ESCALATE:
                 why = "not accepted in time"
-                choices = self.handovers.route_choices(handover)
+                choices = self.handovers.route_choices(handover, session=session)
             else:
                 why = (
                     f"no first contact recorded since {day(handover.promised_contact_by)}, "
@@ -207,55 +201,40 @@ class Notifier:
             card = reminders.escalation(
                 handover, provider, why=why, choices=choices, network=self.network
             )
-            self._send(
-                "chat_postMessage", handover, channel=self.network.coordinators.channel,
-                **card.as_kwargs(),
-            )  # fmt: skip
-            self._dm(handover.adviser_id, reminders.adviser_escalated(handover, provider, why))
+            self.outbox.post(
+                session, self.network.coordinators.channel, card, handover_id=handover.id
+            )
+            self._dm(session, handover, handover.adviser_id,
+                     reminders.adviser_escalated(handover, provider, why))  # fmt: skip
 
     # -- erasure ----------------------------------------------------------------------------
 
-    def redact(self, erased: Erased) -> None:
-        """Replace the worker's DM that showed the details with a note that they are gone.
-
-        The details are already erased; a message Slack will not update (deleted, the
-        channel gone) is logged and left, never a reason to fail the erasure.
-        """
+    def redact(self, session: Session, erased: Erased) -> None:
+        """Replace the worker's DM that showed the details with a note that they are gone,
+        and make sure details not yet sent never go."""
+        self.outbox.cancel_details(session, [erased.handover_id])
         if not (erased.shown_channel and erased.shown_ts):
             return
         tz = ZoneInfo(self.network.network.timezone)
         when = erased.at.astimezone(tz).strftime("%-d %B %Y")
         why = "retention" if erased.why == RETENTION else "on request"
         text = f"Details for {erased.ref} were erased on {when} ({why})."
-        try:
-            # Blocks replace blocks: a text alone would leave the old blocks showing.
-            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"_{text}_"}}]
-            self.client.chat_update(
-                channel=erased.shown_channel, ts=erased.shown_ts, text=text, blocks=blocks
-            )
-        except SlackApiError as exc:
-            log.warning(
-                "Could not redact the details message for %s in %s: %s",
-                erased.ref,
-                erased.shown_channel,
-                exc.response.get("error"),
-            )
+        # Blocks replace blocks: a text alone would leave the old blocks showing.
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"_{text}_"}}]
+        self.outbox.update(
+            session,
+            erased.shown_channel,
+            Message(text=text, blocks=blocks),
+            of=Ref(ts=erased.shown_ts),
+            handover_id=erased.handover_id,
+        )
 
-    # -- sending --------------------------------------------------------------------------
+    # -- helpers ----------------------------------------------------------------------------
 
-    def _dm(self, user_id: str, message: Message):
-        return self._send("chat_postMessage", None, channel=user_id, **message.as_kwargs())
+    def _dm(self, session: Session, handover: Handover, user_id: str, message: Message) -> None:
+        self.outbox.post(session, user_id, message, handover_id=handover.id)
 
-    def _send(self, method: str, handover: Handover | None, **kwargs):
-        try:
-            return getattr(self.client, method)(**kwargs)
-        except SlackApiError as exc:
-            ref = handover.ref if handover else "-"
-            log.error(
-                "Slack refused %s for %s in %s: %s",
-                method,
-                ref,
-                kwargs.get("channel"),
-                exc.response.get("error"),
-            )
+    def _provider(self, session: Session, handover: Handover):
+        if handover.provider_id is None:
             return None
+        return queries.get_provider(session=session, provider_id=handover.provider_id)

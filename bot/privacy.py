@@ -8,6 +8,7 @@ erase a row once. Redacting the Slack message that showed the details is the not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,6 +52,10 @@ class Privacy:
         self.network = network
         self.clock = clock
         self.access = Access(network)
+        # Set by the app: redacts where the details were shown (writes to the outbox) in
+        # the erasure's transaction, and has that delivered once committed.
+        self.on_erased: Callable[[Session, Erased], None] | None = None
+        self.committed: Callable[[], None] | None = None
 
     # -- retention ----------------------------------------------------------------------
 
@@ -130,17 +135,6 @@ class Privacy:
         }
         return sorted(found)
 
-    def remember_shown(self, handover_id: int, *, channel: str, ts: str) -> None:
-        """Where the worker's private DM with the details is, to redact it on erasure."""
-        with self.sessions() as session:
-            session.execute(
-                update(Resident)
-                .where(col(Resident.handover_id) == handover_id)
-                .values(shown_channel=channel, shown_ts=ts)
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
-
     # -- one handover -------------------------------------------------------------------
 
     def erase(
@@ -181,8 +175,13 @@ class Privacy:
                 reason=why,
                 note=(note or None) and note[:600],
             )
+            erased = Erased(handover_id, now, why, shown_channel, shown_ts)
+            if self.on_erased is not None:
+                self.on_erased(session, erased)
             session.commit()
-            return Erased(handover_id, now, why, shown_channel, shown_ts)
+        if self.committed is not None:
+            self.committed()
+        return erased
 
 
 def _identity(resident: Resident) -> tuple[str, str, str]:

@@ -64,6 +64,14 @@ class Referral:
     urgency: Urgency
     context: str
     organisation: str
+    # The resident agreed to CONSENT_TEXT: without it nothing is stored or sent, by any path.
+    consent: bool = False
+
+
+NO_CONSENT = (
+    "Nothing was sent: the resident's consent is not recorded on this referral. "
+    "Start again with /handover, ask the resident, and tick the consent box."
+)
 
 
 def check_referral(form: ReferralForm, network: Network) -> Referral:
@@ -118,6 +126,7 @@ def check_referral(form: ReferralForm, network: Network) -> Referral:
         urgency=urgency,
         context=context,
         organisation=" ".join(form.organisation.split()),
+        consent=True,
     )
 
 

@@ -1,10 +1,10 @@
 """The chaser: says each reminder that has fallen due, once, and lets people snooze or chase.
 
 Every due time is a column (``handover.due_at``); ``send_due`` is the scheduler's
-due-check. Each due reminder is leased by a compare-and-set (so two schedulers, or a tick
-that overlaps another, never both say it), said, then settled: the event recorded and the
-next reminder set. A crash between lease and settle means it is said again once the lease
-runs out: retried rather than lost. (Issue 6's outbox makes the saying itself durable.)
+due-check. Each due reminder is claimed, settled (the event recorded, the next reminder
+set) and said in one transaction: the claim is a compare-and-set on the handover's
+version, so two schedulers never both say it, and saying it is writing it to the outbox,
+which delivers it durably. A crash before the commit leaves it due; after, it is said.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+
+from sqlmodel import Session
 
 from bot.access import Right
 from bot.errors import Conflict, InvalidInput
@@ -24,9 +26,6 @@ from storage.models import EventKind, Handover, Provider, State
 log = logging.getLogger(__name__)
 
 BATCH = 50
-# How long a reminder being said is held by the scheduler saying it; if that one dies
-# before settling, the reminder falls due again after this and another tick says it.
-LEASE = timedelta(minutes=2)
 # Reminders whose message is an escalation to the coordinators.
 ESCALATIONS = (Due.ESCALATE, Due.CONTACT_ESCALATE)
 
@@ -40,60 +39,57 @@ class Reminder:
     provider: Provider | None
 
 
+Say = Callable[[Session, Reminder], None]
+
+
 class Chaser:
-    def __init__(self, handovers: Handovers):
+    def __init__(self, handovers: Handovers, say: Say | None = None):
         self.handovers = handovers
         self.network = handovers.network
         self.followup = handovers.followup
         self.wt = handovers.working_time
+        # Writes the reminder's messages in the claim's transaction (the notifier).
+        self.say = say
+        self.committed: Callable[[], None] | None = None
 
-    def send_due(self, now: datetime, say: Callable[[Reminder], object]) -> int:
-        """Say everything due now, oldest first, each once; quiet outside working hours.
-
-        Each reminder is leased, said, then settled: a crash after the lease and before the
-        settle leaves it due again when the lease runs out, so it is retried, not lost.
-        """
+    def send_due(self, now: datetime, say: Say | None = None) -> int:
+        """Say everything due now, oldest first, each once; quiet outside working hours."""
         if not self.wt.is_working(now):
             return 0
+        say = say or self.say
         said = 0
         # Until nothing is left: settling one reminder can make the next due at once (a bot
         # that was down past both the reminder and the escalation says both, in order).
-        while batch := self._lease_batch(now):
-            for reminder in batch:
-                say(reminder)
-                self._settle(reminder, now)
-                said += 1
+        while batch := self._due(now):
+            progressed = 0
+            for handover_id in batch:
+                progressed += self._say_one(handover_id, now, say)
+            said += progressed
+            if not progressed:
+                break  # everything left was taken by another scheduler
+        if said and self.committed is not None:
+            self.committed()
         return said
 
-    def _lease_batch(self, now: datetime) -> list[Reminder]:
-        leased = []
+    def _due(self, now: datetime) -> list[int]:
         with self.handovers.sessions() as session:
-            for handover in queries.due_handovers(session=session, now=now, limit=BATCH):
-                won = queries.compare_and_set(
-                    session=session, handover=handover, values={"due_at": now + LEASE}
-                )
-                if not won:
-                    continue  # another scheduler has it
-                provider = queries.get_provider(
-                    session=session, provider_id=handover.provider_id or ""
-                )
-                leased.append(Reminder(Due(handover.due_kind), handover, provider))
-            session.commit()
-        return leased
+            return [h.id for h in queries.due_handovers(session=session, now=now, limit=BATCH)]
 
-    def _settle(self, reminder: Reminder, now: datetime) -> None:
-        """Record that it was said and set the next one, unless the handover moved on."""
+    def _say_one(self, handover_id: int, now: datetime, say: Say | None) -> int:
+        """Claim, settle and say one reminder in one transaction; 0 if someone else did."""
         with self.handovers.sessions() as session:
-            handover = queries.get_handover(session=session, handover_id=reminder.handover.id)
-            if handover is None or handover.version != reminder.handover.version:
-                return  # it changed meanwhile; that change set its own next reminder
+            handover = queries.get_handover(session=session, handover_id=handover_id)
+            if handover is None or handover.due_at is None or handover.due_at > now:
+                return 0
+            kind = Due(handover.due_kind)
+            provider = queries.get_provider(session=session, provider_id=handover.provider_id or "")
             since = (
                 handover.routed_at
                 if handover.state == State.PENDING
                 else (handover.contacted_at or handover.accepted_at or handover.updated_at)
             )
             due_at, next_kind = self.followup.after(
-                reminder.kind,
+                kind,
                 now=now,
                 since=since or now,
                 reminders=self.network.reminders_for(handover.provider_id),
@@ -101,8 +97,9 @@ class Chaser:
             if not queries.compare_and_set(
                 session=session, handover=handover, values={"due_at": due_at, "due_kind": next_kind}
             ):
-                return
-            event = EventKind.ESCALATED if reminder.kind in ESCALATIONS else EventKind.REMINDED
+                session.rollback()
+                return 0
+            event = EventKind.ESCALATED if kind in ESCALATIONS else EventKind.REMINDED
             queries.record_event(
                 session=session,
                 handover=handover,
@@ -110,9 +107,12 @@ class Chaser:
                 at=now,
                 actor_id=None,
                 from_state=handover.state,
-                reason=reminder.kind,
+                reason=kind,
             )
+            if say is not None:
+                say(session, Reminder(kind, handover, provider))
             session.commit()
+            return 1
 
     # -- people putting reminders off, or chasing --------------------------------------
 
@@ -162,7 +162,12 @@ class Chaser:
                 actor_id=actor_id,
                 from_state=handover.state,
             )
-            session.commit()
             provider = queries.get_provider(session=session, provider_id=handover.provider_id or "")
             kind = Due.ACCEPT_REMINDER if handover.state == State.PENDING else Due.CONTACT_NUDGE
-            return Reminder(kind, handover, provider)
+            reminder = Reminder(kind, handover, provider)
+            if self.say is not None:
+                self.say(session, reminder)
+            session.commit()
+        if self.committed is not None:
+            self.committed()
+        return reminder

@@ -32,6 +32,12 @@ class Scheduler:
         self.clock = clock
         self._checks: list[tuple[str, DueCheck]] = []
         self._background: BackgroundScheduler | None = None
+        self._workers: list = []  # threads started and stopped with the scheduler
+
+    def add_worker(self, worker) -> None:
+        """A thread with ``start()`` and ``stop()`` that runs while the scheduler does (the
+        outbox worker): tests leave it alone and deliver by hand."""
+        self._workers.append(worker)
 
     def register(self, name: str, check: DueCheck) -> None:
         """Add a due-check: called with the clock's now on every tick."""
@@ -70,6 +76,8 @@ class Scheduler:
         return self._background
 
     def start(self) -> None:
+        for worker in self._workers:
+            worker.start()
         self.background().start()
         log.info("scheduler: every %ss, checking %s", TICK_EVERY.seconds, ", ".join(self.checks))
 
@@ -77,3 +85,5 @@ class Scheduler:
         """Stop ticking; with ``wait``, let a tick in progress finish first."""
         if self._background is not None and self._background.running:
             self._background.shutdown(wait=wait)
+        for worker in self._workers:
+            worker.stop()

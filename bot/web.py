@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from slack_bolt import App
@@ -99,7 +100,7 @@ class Server:
         finally:
             server.task_dispatcher.shutdown(cancel_pending=False, timeout=SHUTDOWN_GRACE)
             server.close()
-            self.app.listener_runner.listener_executor.shutdown(wait=True)
+            finish_listeners(self.app, SHUTDOWN_GRACE)
             log.info("stopped")
 
     def _busy(self) -> bool:
@@ -115,9 +116,40 @@ class Server:
 SHUTDOWN_GRACE = 10.0  # seconds; Slack itself gives up on a request after 3
 
 
+def finish_listeners(app: App, grace: float = SHUTDOWN_GRACE) -> bool:
+    """Let the work listeners do after ``ack()`` finish, for at most ``grace`` seconds.
+
+    Every change is one transaction, so one cut off after that is not half-written: it
+    either committed or rolled back. True when everything finished in time.
+    """
+    executor = app.listener_runner.listener_executor
+    waiter = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, daemon=True)
+    waiter.start()
+    waiter.join(grace)
+    if waiter.is_alive():
+        log.warning("stopping: listeners still running after %ss; not waiting longer", grace)
+        return False
+    return True
+
+
+def on_stop_signals(stop) -> Callable[[], None]:
+    """SIGTERM (a deployment, a scale-down) and SIGINT (Ctrl-C) both mean: stop gracefully.
+    Returns a function that puts back what was there before."""
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
 def serve(app: App, engine: Engine, *, host: str, port: int) -> None:
     """Serve until SIGTERM or Ctrl-C, then stop gracefully."""
     server = Server(app, engine, host=host, port=port)
-    signal.signal(signal.SIGTERM, server.stop)
+    restore = on_stop_signals(server.stop)
     log.info("listening on http://%s:%s/slack/events", host, server.port)
-    server.run()
+    try:
+        server.run()
+    finally:
+        restore()

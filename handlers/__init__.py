@@ -4,8 +4,19 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import actions, commands, directory, errors, events, followup, views
+    from handlers import (
+        actions,
+        commands,
+        deliveries,
+        directory,
+        errors,
+        events,
+        followup,
+        outbox,
+        views,
+    )
 
-    for module in (errors, commands, actions, views, events, directory, followup):
+    modules = (errors, deliveries, commands, actions, views, events, directory, followup, outbox)
+    for module in modules:
         module.register(app)
     errors.register_fallbacks(app)  # last: only what no listener above took

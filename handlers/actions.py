@@ -53,15 +53,13 @@ def record_outcome(bot: Bot, body: dict, action: dict, client: WebClient) -> Non
 @acknowledged
 def made_contact(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     ref = _ref(action)
-    change = bot.handovers.make_contact(ref.h, card_provider=ref.p, actor_id=body["user"]["id"])
-    bot.notifier.publish(change)
+    bot.handovers.make_contact(ref.h, card_provider=ref.p, actor_id=body["user"]["id"])
 
 
 @acknowledged
 def withdraw(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     user_id = body["user"]["id"]
-    change = bot.handovers.withdraw(_ref(action).h, actor_id=user_id)
-    bot.notifier.publish(change)
+    bot.handovers.withdraw(_ref(action).h, actor_id=user_id)
     if (body.get("view") or {}).get("type") == "home":
         publish_home(bot, client, user_id)
 
@@ -69,10 +67,7 @@ def withdraw(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
 @acknowledged
 def route_by_hand(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     ref = _ref(action)
-    change = bot.handovers.route_by_hand(
-        ref.h, provider_id=ref.p or "", actor_id=body["user"]["id"]
-    )
-    bot.notifier.publish(change)
+    bot.handovers.route_by_hand(ref.h, provider_id=ref.p or "", actor_id=body["user"]["id"])
 
 
 @acknowledged
@@ -89,8 +84,7 @@ def edit_referral(bot: Bot, body: dict, action: dict, client: WebClient) -> None
 
 @acknowledged
 def reopen(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
-    change = bot.handovers.reopen(_ref(action).h, actor_id=body["user"]["id"])
-    bot.notifier.publish(change)
+    bot.handovers.reopen(_ref(action).h, actor_id=body["user"]["id"])
 
 
 @acknowledged

@@ -9,12 +9,15 @@ from slack_sdk import WebClient
 
 from bot.access import Right
 from bot.app import Bot
+from bot.audit import USAGE as AUDIT_USAGE
+from bot.audit import WITH_DETAILS
 from bot.blocks.modals import referral_modal
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
 from bot.errors import DomainError
 from bot.ids import COMMAND
 from bot.text import escape, typed
 from handlers.errors import DAMAGED, after_ack
+from storage.models import Access
 
 _REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
 
@@ -69,6 +72,7 @@ def _status(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
     reopenable = bot.handovers.access.may(command["user_id"], Right.REOPEN)
     reply = status_message(status, bot.network, can_reopen=reopenable)
     respond(**reply.as_kwargs(), response_type="ephemeral")
+    bot.audit.seen(status.handover.id, viewer_id=command["user_id"], what=Access.STATUS)
 
 
 def _mine(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient) -> None:
@@ -94,7 +98,6 @@ def _reopen(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
         text=f"{change.handover.ref} is re-opened: it is in the coordinators' channel to route.",
         response_type="ephemeral",
     )
-    bot.notifier.publish(change)
 
 
 def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
@@ -119,8 +122,26 @@ def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: W
         text=f"Erased the resident's details from {refs}. The handovers stay, anonymous.",
         response_type="ephemeral",
     )
-    for item in erased:
-        bot.notifier.redact(item)
+    bot.audit.seen(
+        [item.handover_id for item in erased], viewer_id=command["user_id"], what=Access.ERASE
+    )
+
+
+def _audit(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
+    """A coordinator's export of who saw and did what (a subject access request)."""
+    # Before anything else: no hints about what exists.
+    bot.handovers.access.require(command["user_id"], Right.AUDIT)
+    if not args:
+        raise DomainError(AUDIT_USAGE)
+    handover_id = parse_ref(args[0])
+    with_details = [word.lower() for word in args[1:]] == [WITH_DETAILS]
+    if args[1:] and not with_details:
+        raise DomainError(AUDIT_USAGE)
+    export = bot.audit.send(handover_id, actor_id=command["user_id"], with_details=with_details)
+    said = f"The audit trail of {export.ref} is in your DM with me."
+    if with_details:
+        said += " It includes the resident's details: share it only with them."
+    respond(text=said, response_type="ephemeral")
 
 
 def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
@@ -138,6 +159,7 @@ _VERBS = {
     "reopen": _reopen,
     "digest": _digest,
     "erase": _erase,
+    "audit": _audit,
 }
 
 

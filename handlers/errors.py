@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from bot.blocks.modals import notice_modal
 from bot.errors import DomainError, InvalidInput
+from handlers.deliveries import release
 
 log = logging.getLogger("handover")
 
@@ -66,7 +67,7 @@ def refuse_damaged(body: dict, next) -> BoltResponse | None:
 
 
 def handle_error(
-    error: Exception, body: dict, response, client: WebClient, respond
+    error: Exception, body: dict, response, client: WebClient, respond, context=None
 ) -> BoltResponse | None:
     if isinstance(error, DomainError):
         message = error.message
@@ -81,6 +82,8 @@ def handle_error(
         )
     # Not yet acknowledged: the answer goes in the HTTP response itself.
     if response is not None:
+        # Nothing was done, so the same delivery again is not a duplicate to ignore.
+        release(context)
         return _in_response(error, body, message)
     _tell(body, client, respond, message)
     return None

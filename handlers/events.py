@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from bot.access import Right
 from bot.app import Bot
 from bot.blocks.home import home_view
+from storage.models import Access
 
 
 def publish_home(bot: Bot, client: WebClient, user_id: str) -> None:
@@ -30,6 +31,7 @@ def publish_home(bot: Bot, client: WebClient, user_id: str) -> None:
         overdue=bot.directory.overdue() if sees_directory else (),
     )
     client.views_publish(user_id=user_id, view=view)
+    bot.audit.seen([h.id for h in queue], viewer_id=user_id, what=Access.HOME)
 
 
 def app_home_opened(event: dict, client: WebClient, context) -> None:

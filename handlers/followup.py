@@ -28,7 +28,6 @@ def snooze(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
 @acknowledged
 def chase(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     reminder = bot.chaser.chase(CardRef.load(action.get("value")).h, actor_id=body["user"]["id"])
-    bot.notifier.remind(reminder)
     who = escape(reminder.provider.name) if reminder.provider else "the provider"
     client.chat_postMessage(
         channel=body["user"]["id"], text=f"Chased {who} about {reminder.handover.ref}."

@@ -9,13 +9,13 @@ from slack_sdk import WebClient
 
 from bot.app import Bot
 from bot.blocks.modals import accepted_modal, choice_modal, notice_modal
-from bot.errors import DomainError, InvalidInput
+from bot.errors import DomainError, InvalidInput, Refused
 from bot.ids import Block, Callback
 from bot.payloads import ModalMeta, load_referral
-from bot.referral import Referral, ReferralForm, check_referral
+from bot.referral import NO_CONSENT, Referral, ReferralForm, check_referral
 from bot.text import escape, typed
 from handlers import values
-from handlers.errors import after_ack
+from storage.models import Access
 
 
 def submit_referral(
@@ -62,9 +62,6 @@ def submit_choice(
             )
         ]
     ack(response_action="update", view=sent_modal(changes))
-    with after_ack(body, client, respond):
-        for change in changes:
-            bot.notifier.publish(change)
 
 
 def recheck(referral: Referral, bot: Bot) -> Referral:
@@ -81,8 +78,11 @@ def recheck(referral: Referral, bot: Bot) -> Referral:
         urgency=referral.urgency,
         context=typed(referral.context),
         organisation=typed(referral.organisation),
-        consent=True,  # the form would not have reached this step without it
+        consent=referral.consent,
     )
+    if not referral.consent:
+        # The form itself asks for consent; only a damaged or forged submission lacks it.
+        raise Refused(NO_CONSENT)
     try:
         return check_referral(form, bot.network)
     except InvalidInput:
@@ -114,8 +114,8 @@ def submit_accept(
     )
     modal = accepted_modal(change.handover, change.resident, bot.network.network.timezone)
     ack(response_action="update", view=modal)
-    with after_ack(body, client, respond):
-        bot.notifier.publish(change)
+    # The details were in the modal just acknowledged and in the DM on its way.
+    bot.audit.seen(change.handover.id, viewer_id=body["user"]["id"], what=Access.DETAILS)
 
 
 def submit_decline(
@@ -123,7 +123,7 @@ def submit_decline(
 ) -> None:
     bot: Bot = context["bot"]
     meta = ModalMeta.load(view.get("private_metadata"))
-    change = bot.handovers.decline(
+    bot.handovers.decline(
         meta.h,
         card_provider=meta.p,
         actor_id=body["user"]["id"],
@@ -131,8 +131,6 @@ def submit_decline(
         note=values.text(view, Block.REASON_NOTE),
     )
     ack()
-    with after_ack(body, client, respond):
-        bot.notifier.publish(change)
 
 
 def submit_outcome(
@@ -140,7 +138,7 @@ def submit_outcome(
 ) -> None:
     bot: Bot = context["bot"]
     meta = ModalMeta.load(view.get("private_metadata"))
-    change = bot.handovers.record_outcome(
+    bot.handovers.record_outcome(
         meta.h,
         card_provider=meta.p,
         actor_id=body["user"]["id"],
@@ -148,8 +146,6 @@ def submit_outcome(
         note=values.text(view, Block.OUTCOME_NOTE),
     )
     ack()
-    with after_ack(body, client, respond):
-        bot.notifier.publish(change)
 
 
 def _date(text: str) -> date:

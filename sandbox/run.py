@@ -14,6 +14,7 @@ import secrets
 import signal
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import SQLModel
@@ -22,6 +23,7 @@ from bot.app import create_app, make_client
 from bot.errors import ConfigError
 from bot.logs import configure_logging, keep_secret
 from bot.network import load_network
+from bot.outbox import Pacing
 from bot.web import Server
 from sandbox import demo
 from sandbox.slack import FakeSlack
@@ -88,6 +90,8 @@ class Sandbox:
             client=make_client(BOT_TOKEN, self.fake.api_url),
             signing_secret=secret,
             listener_executor=listener_executor,
+            # The stand-in Slack has no rate limits to keep under: no need to pace.
+            pacing=Pacing(pace=timedelta(0)),
         )
         self.bot = Server(self.app, self.engine, host="127.0.0.1", port=0)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from storage.crypto import EncryptedText
@@ -149,6 +149,9 @@ class DirectoryEvent(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=600)
 
 
+CONSENT_RECORDED = "consent_text <> '' AND consent_by <> ''"
+
+
 class HandoverBase(SQLModel):
     needs: list[str] = _json_list()
     postcode_district: str | None = Field(default=None, max_length=8)
@@ -165,6 +168,8 @@ class Handover(HandoverBase, table=True):
         Index("ix_handover_provider_state", "provider_id", "state"),
         Index("ix_handover_adviser_state", "adviser_id", "state"),
         Index("ix_handover_request_key", "request_key", unique=True),
+        # No path can store a handover without the consent record (see migration 0009).
+        CheckConstraint(CONSENT_RECORDED, name="ck_handover_consent"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -181,8 +186,10 @@ class Handover(HandoverBase, table=True):
     promised_contact_by: date | None = None
     outcome: str | None = Field(default=None, max_length=32)
     outcome_note: str | None = Field(default=None, max_length=600)
+    # Consent: what the resident agreed to, when, and who recorded it (the adviser).
     consent_text: str = Field(max_length=600)
     consent_at: datetime | None = _timestamp(nullable=False)
+    consent_by: str = Field(max_length=32)
     created_at: datetime | None = _timestamp(nullable=False)
     updated_at: datetime | None = _timestamp(nullable=False)
     accepted_at: datetime | None = _timestamp()
@@ -318,3 +325,40 @@ class OutboxPace(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     next_at: datetime | None = _timestamp(nullable=False)
+
+
+class Access(StrEnum):
+    """What someone was shown of a handover (the audit trail's "who saw what")."""
+
+    STATUS = "status"  # /handover status: its state and history
+    DETAILS = "details"  # the resident's details, in the accept modal and by DM
+    HOME = "home"  # listed in a provider's queue in App Home
+    ERASE = "erase"  # a coordinator erased its details (and saw which handovers were erased)
+    EXPORT = "export"  # the audit trail exported
+    EXPORT_DETAILS = "export_details"  # exported with the resident's details
+
+
+class AccessEntry(SQLModel, table=True):
+    """One line of "who saw what, when": written when someone is shown a handover's data.
+
+    Cheap on purpose (one insert, nothing decrypted); what was *done* is in handover_event.
+    """
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_handover_at", "handover_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    handover_id: int = Field(foreign_key="handover.id")
+    at: datetime | None = _timestamp(nullable=False)
+    viewer_id: str = Field(max_length=32)
+    what: str = Field(max_length=24)
+
+
+class SlackDelivery(SQLModel, table=True):
+    """A request from Slack already taken (an event id, an interaction): a retry or a
+    duplicate delivery of it finds its row and is applied once, whichever replica gets it."""
+
+    __tablename__ = "slack_delivery"
+
+    key: str = Field(primary_key=True, max_length=96)
+    received_at: datetime | None = _timestamp(nullable=False, index=True)

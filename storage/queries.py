@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -318,7 +319,10 @@ def claim_job(*, session: Session, name: str, now: datetime, next_run: datetime)
     job = session.get(ScheduledJob, name)
     if job is None:
         session.add(ScheduledJob(name=name, next_run_at=next_run))
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:  # two schedulers' first tick at once: the other one wrote it
+            session.rollback()
         return False
     if job.next_run_at > now:
         return False
@@ -330,3 +334,76 @@ def claim_job(*, session: Session, name: str, now: datetime, next_run: datetime)
     )
     session.commit()
     return result.rowcount == 1
+
+
+# -- trust: who saw what, and Slack deliveries taken once -------------------------------
+
+
+def record_access(
+    *, session: Session, handover_ids: Iterable[int], viewer_id: str, what: str, at: datetime
+) -> None:
+    """Who was shown which handovers: one INSERT however many were listed."""
+    from sqlalchemy import insert
+
+    from storage.models import AccessEntry
+
+    rows = [
+        {"handover_id": handover_id, "viewer_id": viewer_id[:32], "what": what, "at": at}
+        for handover_id in dict.fromkeys(handover_ids)
+    ]
+    if rows:
+        session.execute(insert(AccessEntry), rows)
+
+
+def accesses_of(*, session: Session, handover_id: int) -> Sequence[Any]:
+    from storage.models import AccessEntry
+
+    return session.exec(
+        select(AccessEntry)
+        .where(AccessEntry.handover_id == handover_id)
+        .order_by(AccessEntry.at, AccessEntry.id)
+    ).all()
+
+
+def claim_delivery(*, session: Session, key: str, at: datetime) -> bool:
+    """Take a Slack delivery; False when this key was taken before (by any replica)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.models import SlackDelivery
+
+    try:
+        with session.begin_nested():
+            session.add(SlackDelivery(key=key[:96], received_at=at))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def release_delivery(*, session: Session, key: str) -> None:
+    """Forget a delivery whose handling failed before it changed anything."""
+    from sqlalchemy import delete
+
+    from storage.models import SlackDelivery
+
+    session.execute(delete(SlackDelivery).where(col(SlackDelivery.key) == key[:96]))
+    session.commit()
+
+
+def forget_deliveries(*, session: Session, before: datetime) -> int:
+    """Slack retries within minutes: deliveries older than that need no remembering."""
+    from sqlalchemy import delete
+
+    from storage.models import SlackDelivery
+
+    result = session.execute(delete(SlackDelivery).where(col(SlackDelivery.received_at) < before))
+    session.commit()
+    return result.rowcount
+
+
+def resident_erased_at(*, session: Session, handover_id: int) -> datetime | None:
+    """When the details were erased, read without decrypting them."""
+    return session.exec(
+        select(Resident.erased_at).where(Resident.handover_id == handover_id)
+    ).first()

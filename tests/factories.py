@@ -30,6 +30,7 @@ def handover(**changes) -> Handover:
         "match_reason": "offers CV and job applications, Interview practice; covers NW5",
         "consent_text": "The resident agreed to this referral.",
         "consent_at": T0,
+        "consent_by": ADVISER,
         "created_at": T0,
         "updated_at": T0,
     }

@@ -12,11 +12,13 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import timedelta
 from typing import Any
 
 from werkzeug.test import Client
 
 from bot.app import create_app, make_client
+from bot.outbox import Pacing
 from bot.web import wsgi_app
 from sandbox import requests
 
@@ -86,6 +88,8 @@ class Harness:
             signing_secret=SIGNING_SECRET,
             clock=clock,
             listener_executor=self.executor,
+            # Tests check pacing where it is the point (tests/scenarios/test_outbox.py).
+            pacing=Pacing(pace=timedelta(0)),
         )
         self.http = Client(wsgi_app(self.app, engine))
 
@@ -191,6 +195,9 @@ class Harness:
         if response.status_code == 200:
             self.fake.answer_view_submission(user, self.answer(response))
         return response
+
+    def event(self, event: dict):
+        return self.send(requests.event(requests.event_callback(team=TEAM, event=event)))
 
     def open_home(self, user: str):
         payload = requests.app_home_opened(team=TEAM, user=user, dm_channel="D0HOME")

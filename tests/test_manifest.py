@@ -47,5 +47,19 @@ def test_the_manifest_declares_every_command_and_event_the_app_listens_to():
 
 def test_the_manifest_asks_only_for_the_scopes_the_app_uses():
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    # commands: /handover; chat:write: every message; channels/groups:read: conversations.members
-    assert scopes == {"commands", "chat:write", "channels:read", "groups:read"}
+    # commands: /handover; chat:write: every message; channels/groups:read: conversations.members;
+    # *:history: the outbox looking for a post whose answer was lost, before posting again
+    # files:write: the digest's files and audit exports; im:write: the DM an export goes to;
+    # users:read: names in an export
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "channels:read",
+        "groups:read",
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "files:write",
+        "im:write",
+        "users:read",
+    }

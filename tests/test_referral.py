@@ -74,6 +74,7 @@ def test_a_complete_referral_is_accepted_and_normalised():
         urgency=Urgency.SOON,
         context="Looking for warehouse work, has a CSCS card.",
         organisation="Kentish Town Job Club",
+        consent=True,
     )
 
 

@@ -380,3 +380,43 @@ def directory_suggestion(
         "handovers stop going there only to bounce."
     )
     return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
+
+
+PROBLEMS = {
+    "channel_not_found": "the channel no longer exists, or the bot cannot see it",
+    "not_in_channel": "the bot is not a member of the channel",
+    "is_archived": "the channel is archived",
+    "account_inactive": "that person's Slack account is deactivated",
+    "user_not_found": "Slack does not know that person",
+    "user_disabled": "that person's Slack account is disabled",
+    "cannot_dm_bot": "that account cannot receive messages",
+}
+
+
+def delivery_problem(*, channel: str, error: str, ref: str | None, held: bool) -> Message:
+    """To the coordinators: a message Slack would not take. The handover itself is safe."""
+    where = f"<#{channel}>" if channel.startswith(("C", "G")) else f"<@{channel}>"
+    what = f"about *{ref}*" if ref else ""
+    why = PROBLEMS.get(error, f"Slack said `{escape(error)}`")
+    if held:
+        then = (
+            "It is kept, with anything after it for that channel, and goes as soon as the "
+            "channel is fixed: invite the bot back, unarchive the channel, or press Try again. "
+            "The bot also tries again every hour."
+        )
+    else:
+        then = "It could not be delivered; the handover itself is safe and unchanged."
+    text = f":warning: A message {what} to {where} could not be sent: {why}. {then}"
+    text = " ".join(text.split())
+    blocks = [SectionBlock(text=MarkdownTextObject(text=text))]
+    if held:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Try again", action_id=Act.RETRY_DELIVERY, value=channel[:2000]
+                    )
+                ]
+            )
+        )
+    return Message(text, render(blocks))

@@ -181,7 +181,7 @@ def referral_modal(
             CheckboxesElement(
                 action_id=Act.INPUT,
                 options=[consent],
-                initial_options=[consent] if draft is not None else None,
+                initial_options=[consent] if draft is not None and draft.consent else None,
             ),
             hint=CONSENT_TEXT,
         ),
@@ -332,7 +332,7 @@ def resident_blocks(handover: Handover, resident: Resident | None, timezone: str
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"*Consent* recorded by <@{handover.adviser_id}> on "
+                    text=f"*Consent* recorded by <@{handover.consent_by}> on "
                     f"{when(handover.consent_at, timezone)}: {escape(handover.consent_text)}"
                 )
             ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import blockkit
-from .args import bool_arg, text_arg
+from .args import bool_arg, int_arg, text_arg
 from .errors import SlackError
 from .state import Channel, Ephemeral, Message, ResponseUrl, Workspace
 
@@ -166,7 +166,7 @@ def _between(messages: list[Message], args: dict) -> list[Message]:
 
 
 def _page(ws: Workspace, found: list[Message], args: dict, *, newest_first=True) -> dict:
-    limit = max(1, min(int(text_arg(args, "limit") or 100), 999))
+    limit = max(1, min(int_arg(args, "limit", default=100, error="invalid_limit"), 999))
     shown = found[:limit] if newest_first else found[-limit:][::-1]
     metadata = bool_arg(args, "include_all_metadata")
     return {

@@ -25,6 +25,7 @@ class Call:
     args: dict  # without the token
     ok: bool
     error: str | None = None
+    at: float = 0.0  # when it arrived (the fake's clock): pacing is checked with it
 
 
 @dataclass(frozen=True)
@@ -425,7 +426,7 @@ class FakeSlack:
             ok = reply.status == 200
             error = None if ok else reply.body
         recorded = {k: v for k, v in copy.deepcopy(args).items() if k != "token"}
-        self._calls.append(Call(method, recorded, ok, error))
+        self._calls.append(Call(method, recorded, ok, error, at=self._ws.clock()))
 
     # helpers
 

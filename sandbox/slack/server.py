@@ -5,6 +5,7 @@ It knows URLs, headers and body encodings, nothing about Slack's rules.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -143,7 +144,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(payload)
+        # The client may have given up waiting (a test of timeouts): it is gone, that is all.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(payload)
 
 
 def parse_args(query: str, content_type: str, body: bytes) -> dict:

@@ -157,5 +157,5 @@ def test_a_details_message_slack_will_not_update_is_logged_and_the_erasure_stand
     slack.command(COORDINATOR, "erase HO-0001 resident asked in person")
     assert "Erased the resident's details from HO-0001" in fake.ephemerals(COORDINATOR)[-1]["text"]
     assert resident_rows(db)[0][1] is None
-    assert "Could not redact the details message for HO-0001" in caplog.text
+    assert "gave up on chat.update about HO-0001" in caplog.text
     assert "message_not_found" in caplog.text

@@ -59,6 +59,7 @@ def test_the_app_exposes_one_scheduler_with_every_due_check(slack):
         "directory freshness",
         "weekly digest",
         "retention",
+        "outbox",
     ]
 
 
