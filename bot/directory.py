@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.access import Access, Right
 from bot.clock import SystemClock
-from bot.errors import InvalidInput, NotFound, Refused
+from bot.errors import InvalidInput, NotFound
 from bot.ids import Block
 from bot.matching import effective_capacity
 from bot.network import Network
-from bot.payloads import _Payload
+from bot.payloads import Word, _Payload
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Capacity, DirectoryEvent, Provider
@@ -28,7 +29,7 @@ class ConfirmRef(_Payload):
     (a double click, a second colleague on the same nudge) finds it already done.
     """
 
-    p: str
+    p: Word
     c: datetime | None = None
 
 
@@ -88,20 +89,19 @@ class Directory:
         # transaction, and has them delivered once committed.
         self.on_capacity: Callable[[Session, Provider, str], None] | None = None
         self.committed: Callable[[], None] | None = None
+        self.access = Access(network, membership)
 
     def today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.network.network.timezone)).date()
 
     def may_set(self, provider: Provider, user_id: str) -> bool:
         """A provider's own staff (its channel's members) and the coordinators."""
-        return self.network.is_coordinator(user_id) or self.membership(provider.channel, user_id)
+        return self.access.may(user_id, Right.CAPACITY, provider=provider)
 
     def settable_by(self, user_id: str) -> list[Provider]:
         with self.sessions() as session:
             active = queries.active_providers(session=session)
-        if self.network.is_coordinator(user_id):
-            return list(active)
-        return [p for p in active if self.membership(p.channel, user_id)]
+        return [p for p in active if self.may_set(p, user_id)]
 
     def capacity(self, provider: Provider) -> str:
         return effective_capacity(provider.capacity, provider.paused_until, self.today())
@@ -131,11 +131,7 @@ class Directory:
             provider = queries.get_provider(session=session, provider_id=provider_id)
             if provider is None or not provider.active:
                 raise InvalidInput({Block.PROVIDER: "Choose a provider from the list."})
-            if not self.may_set(provider, actor_id):
-                raise Refused(
-                    f"Only {provider.name}'s staff (its handover channel) or a coordinator can "
-                    "change its capacity."
-                )
+            self.access.require(actor_id, Right.CAPACITY, provider=provider)
             provider.capacity = capacity
             provider.paused_until = until
             provider.capacity_reason = reason or None
@@ -205,11 +201,7 @@ class Directory:
             provider = queries.get_provider(session=session, provider_id=provider_id)
             if provider is None:
                 raise NotFound("That provider is no longer in the directory. Nothing was changed.")
-            if not self.may_set(provider, actor_id):
-                raise Refused(
-                    f"Only {provider.name}'s staff (its handover channel) or a coordinator can "
-                    "confirm its directory entry. Nothing was changed."
-                )
+            self.access.require(actor_id, Right.CONFIRM_DIRECTORY, provider=provider)
             nudge_ts = provider.confirm_nudge_ts
             if provider.confirmed_at != seen or not queries.confirm_provider(
                 session=session, provider=provider, seen=seen, now=now, actor_id=actor_id

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import lifecycle
+from bot import access, lifecycle
+from bot.access import Access, Right
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, Refused
 from bot.followup import FollowUp
@@ -35,6 +36,7 @@ from bot.matching import (
 )
 from bot.network import Network
 from bot.referral import CONSENT_TEXT, NO_CONSENT, Referral
+from bot.text import escape
 from bot.worktime import WorkingTime, add_working_days
 from storage import queries
 from storage.db import SessionFactory
@@ -166,6 +168,7 @@ class Handovers:
         self.network = network
         self.clock = clock
         self.membership = membership
+        self.access = Access(network, membership)
         self.working_time = working_time or WorkingTime.from_network(network)
         self.followup = FollowUp(self.working_time, network.network.timezone)
         # Set by the app: writes a change's messages (to the outbox) in its transaction,
@@ -481,7 +484,7 @@ class Handovers:
             if target is None or not target.active:
                 raise InvalidInput({Block.REASON: "Choose a provider from the list."})
             if target.id == step.handover.provider_id:
-                raise Conflict(f"{step.handover.ref} is already with {target.name}.")
+                raise Conflict(f"{step.handover.ref} is already with {escape(target.name)}.")
             target.last_routed_at = step.now
             step.session.add(target)
             step.apply(
@@ -530,19 +533,13 @@ class Handovers:
         with self.sessions() as session:
             handover = self._load(session, handover_id)
             provider = self._provider(session, handover.provider_id)
-            if not self.may_see(handover, provider, user_id):
-                raise Refused(
-                    f"You can't see {handover.ref}: only its adviser, the provider it is with "
-                    "and the coordinators can."
-                )
+            self.access.require(user_id, Right.STATUS, handover=handover, provider=provider)
             providers = {p.id: p for p in queries.all_providers(session=session)}
             events = queries.events_of(session=session, handover_id=handover.id)
             return Status(handover, provider, events, providers)
 
     def may_see(self, handover: Handover, provider: Provider | None, user_id: str) -> bool:
-        if handover.adviser_id == user_id or self.network.is_coordinator(user_id):
-            return True
-        return provider is not None and self.membership(provider.channel, user_id)
+        return self.access.may(user_id, Right.STATUS, handover=handover, provider=provider)
 
     def open_for_adviser(self, user_id: str) -> list[tuple[Handover, Provider | None]]:
         with self.sessions() as session:
@@ -554,7 +551,7 @@ class Handovers:
         """The providers whose handover channel this user is a member of."""
         with self.sessions() as session:
             active = queries.active_providers(session=session)
-        return [p for p in active if self.membership(p.channel, user_id)]
+        return [p for p in active if self.access.may(user_id, Right.HOME_QUEUE, provider=p)]
 
     def queue(self, providers: Sequence[Provider]) -> list[Handover]:
         with self.sessions() as session:
@@ -624,13 +621,15 @@ class Handovers:
         handover = self._load(session, handover_id)
         if handover.provider_id != card_provider:
             current = self._provider(session, handover.provider_id)
-            where = f"with {current.name}" if current else "with the coordinators"
+            where = f"with {escape(current.name)}" if current else "with the coordinators"
             if handover.state == State.WITHDRAWN:
                 where = "withdrawn by the adviser"
             raise Conflict(f"{handover.ref} has moved on: it is now {where}.")
         return handover
 
     def _check(self, session: Session, handover: Handover, action: Action, actor_id: str):
+        """Who may is the access matrix's to say (``bot.access``); from which state, the
+        lifecycle's. Someone with no right is told so whatever the state."""
         roles = self._roles(session, handover, actor_id, wanted=lifecycle.who_may(action))
         try:
             return lifecycle.check(action, handover.state, roles)
@@ -640,36 +639,16 @@ class Handovers:
             raise Conflict(self._describe(session, handover)) from None
 
     def _roles(self, session, handover: Handover, user_id: str, wanted) -> set[Role]:
-        roles = set()
-        if handover.adviser_id == user_id:
-            roles.add(Role.ADVISER)
-        if self.network.is_coordinator(user_id):
-            roles.add(Role.COORDINATOR)
-        # Asking Slack is the slow part: only when the action needs a provider.
-        if Role.PROVIDER in wanted and handover.provider_id:
-            provider = self._provider(session, handover.provider_id)
-            if provider is not None and self.membership(provider.channel, user_id):
-                roles.add(Role.PROVIDER)
-        return roles
+        provider = self._provider(session, handover.provider_id)
+        return self.access.roles(user_id, handover=handover, provider=provider, wanted=wanted)
 
     def _who_may_text(self, session, handover: Handover, action: Action) -> str:
-        verb = lifecycle.RULES[action].verb
-        if Role.PROVIDER in lifecycle.who_may(action):
-            provider = self._provider(session, handover.provider_id)
-            name = provider.name if provider else "the provider"
-            return (
-                f"Only members of {name}'s handover channel can {verb} {handover.ref}. "
-                "Nothing was changed."
-            )
-        if action is Action.ROUTE_BY_HAND:
-            return "Only the network's coordinators can route a handover by hand."
-        if action is Action.REOPEN:
-            return "Only the network's coordinators can re-open a handover."
-        return f"Only the adviser who raised {handover.ref} or a coordinator can {verb} it."
+        provider = self._provider(session, handover.provider_id)
+        return access.refusal(Right(action), handover=handover, provider=provider)
 
     def _describe(self, session, handover: Handover) -> str:
         provider = self._provider(session, handover.provider_id)
-        name = provider.name if provider else "the provider"
+        name = escape(provider.name) if provider else "the provider"
         match handover.state:
             case State.ACCEPTED:
                 return f"{handover.ref} was already accepted by <@{handover.worker_id}> ({name})."

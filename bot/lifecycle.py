@@ -1,7 +1,8 @@
-"""A handover's life: which change is allowed from which state, and by whom.
+"""A handover's life: which change is allowed from which state.
 
-The one place these rules live. ``storage`` applies a change as a compare-and-set,
-so a rule checked here against a stale read can never apply twice.
+The one place these rules live; who may make each change is the access matrix's to say
+(``bot.access``). ``storage`` applies a change as a compare-and-set, so a rule checked here
+against a stale read can never apply twice.
 """
 
 from __future__ import annotations
@@ -9,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot import access
+from bot.access import Role
 from storage.models import OPEN_STATES, EventKind, State
 
-
-class Role(StrEnum):
-    ADVISER = "adviser"  # the adviser who raised this handover
-    PROVIDER = "provider"  # a member of the current provider's channel
-    COORDINATOR = "coordinator"
+__all__ = ["RULES", "Action", "NotPermitted", "Role", "Rule", "WrongState", "check", "who_may"]
 
 
 class Action(StrEnum):
@@ -31,7 +30,6 @@ class Action(StrEnum):
 @dataclass(frozen=True)
 class Rule:
     allowed_from: frozenset[State]
-    who: frozenset[Role]
     event: EventKind
     # None: decided by routing (declined handovers go on, or to the coordinators).
     to: State | None
@@ -41,21 +39,18 @@ class Rule:
 RULES: dict[Action, Rule] = {
     Action.ACCEPT: Rule(
         frozenset({State.PENDING}),
-        frozenset({Role.PROVIDER}),
         EventKind.ACCEPTED,
         State.ACCEPTED,
         "accept",
     ),
     Action.DECLINE: Rule(
         frozenset({State.PENDING}),
-        frozenset({Role.PROVIDER}),
         EventKind.DECLINED,
         None,
         "decline",
     ),
     Action.CONTACT: Rule(
         frozenset({State.ACCEPTED}),
-        frozenset({Role.PROVIDER}),
         EventKind.CONTACTED,
         State.CONTACTED,
         "record first contact for",
@@ -63,14 +58,12 @@ RULES: dict[Action, Rule] = {
     # "Could not contact" is an outcome too, so an accepted handover may close directly.
     Action.CLOSE: Rule(
         frozenset({State.ACCEPTED, State.CONTACTED}),
-        frozenset({Role.PROVIDER}),
         EventKind.CLOSED,
         State.CLOSED,
         "record the outcome of",
     ),
     Action.WITHDRAW: Rule(
         frozenset(OPEN_STATES),
-        frozenset({Role.ADVISER, Role.COORDINATOR}),
         EventKind.WITHDRAWN,
         State.WITHDRAWN,
         "withdraw",
@@ -78,14 +71,12 @@ RULES: dict[Action, Rule] = {
     # A coordinator re-opens a finished handover; it comes back to them to route by hand.
     Action.REOPEN: Rule(
         frozenset({State.CLOSED, State.WITHDRAWN}),
-        frozenset({Role.COORDINATOR}),
         EventKind.REOPENED,
         State.UNMATCHED,
         "re-open",
     ),
     Action.ROUTE_BY_HAND: Rule(
         frozenset({State.UNMATCHED, State.PENDING}),
-        frozenset({Role.COORDINATOR}),
         EventKind.ROUTED_BY_HAND,
         State.PENDING,
         "route",
@@ -103,7 +94,7 @@ class WrongState(Exception):
 
 def check(action: Action, state: State | str, roles: set[Role]) -> Rule:
     rule = RULES[action]
-    if not roles & rule.who:
+    if not access.allowed(action, roles):
         raise NotPermitted(action)
     if State(state) not in rule.allowed_from:
         raise WrongState(action)
@@ -111,4 +102,4 @@ def check(action: Action, state: State | str, roles: set[Role]) -> Rule:
 
 
 def who_may(action: Action) -> frozenset[Role]:
-    return RULES[action].who
+    return access.who(action)

@@ -6,7 +6,9 @@ the rights and the state are checked against the database.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bot.errors import DomainError
 from bot.referral import Referral
@@ -19,27 +21,34 @@ class _Payload(BaseModel):
         return self.model_dump_json(exclude_none=True)
 
     @classmethod
-    def load(cls, raw: str | None):
+    def load(cls, raw: object):
         try:
-            return cls.model_validate_json(raw or "")
-        except ValidationError:
+            if not isinstance(raw, str | bytes):
+                raise ValueError("not text")
+            return cls.model_validate_json(raw)
+        except (ValidationError, ValueError):
             raise DomainError(
                 "That button or form is out of date or damaged. Nothing was changed."
             ) from None
 
 
+# A handover's id as stored (a 32-bit integer column), and a provider's id or a small word.
+HandoverId = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
+Word = Annotated[str, Field(max_length=64)]
+
+
 class CardRef(_Payload):
     """A button on a provider's card (or a DM): which handover, and which provider's card."""
 
-    h: int
-    p: str | None = None
+    h: HandoverId
+    p: Word | None = None
 
 
 class ModalMeta(_Payload):
     """private_metadata of the accept/decline/outcome modals."""
 
-    h: int
-    p: str | None = None
+    h: HandoverId
+    p: Word | None = None
 
 
 _REFERRAL = TypeAdapter(Referral)
@@ -54,10 +63,12 @@ def dump_referral(referral: Referral) -> str:
     return _REFERRAL.dump_json(referral).decode()
 
 
-def load_referral(raw: str | None) -> Referral:
+def load_referral(raw: object) -> Referral:
     try:
-        return _REFERRAL.validate_json(raw or "")
-    except ValidationError:
+        if not isinstance(raw, str | bytes):
+            raise ValueError("not text")
+        return _REFERRAL.validate_json(raw)
+    except (ValidationError, ValueError):
         raise DomainError(
             "That form is out of date or damaged: start again with /handover."
         ) from None

@@ -15,8 +15,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot import access
+from bot.access import Access, Right
 from bot.clock import Clock
-from bot.errors import DomainError, NotFound, Refused
+from bot.errors import DomainError, NotFound
 from bot.ids import COMMAND
 from bot.network import Network
 from storage import queries
@@ -25,10 +27,7 @@ from storage.models import EventKind, Handover, Resident, State, format_ref
 
 RETENTION = "retention"
 ON_REQUEST = "on_request"
-REFUSAL = (
-    "Only the network's coordinators can erase a resident's details. "
-    "Ask them if a resident wants their details erased."
-)
+REFUSAL = access.refusal(Right.ERASE)
 BATCH = 50  # handovers erased per transaction by the retention check
 
 
@@ -52,6 +51,7 @@ class Privacy:
         self.sessions = sessions
         self.network = network
         self.clock = clock
+        self.access = Access(network)
         # Set by the app: redacts where the details were shown (writes to the outbox) in
         # the erasure's transaction, and has that delivered once committed.
         self.on_erased: Callable[[Session, Erased], None] | None = None
@@ -95,8 +95,7 @@ class Privacy:
 
     def erase_resident(self, handover_id: int, *, actor_id: str, reason: str) -> list[Erased]:
         """A coordinator erases one resident's details from every handover that is theirs."""
-        if not self.network.is_coordinator(actor_id):
-            raise Refused(REFUSAL)
+        self.access.require(actor_id, Right.ERASE)
         reason = " ".join(reason.split())
         if not reason:
             raise DomainError(

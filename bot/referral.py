@@ -20,6 +20,14 @@ CONSENT_TEXT = (
 )
 
 CONTEXT_LIMIT = 500
+# The form's own limits (bot/blocks/modals.py), checked again for what comes back through
+# Slack in the second step's private_metadata.
+LIMITS = {
+    Block.NAME: 200,
+    Block.LANGUAGE: 64,
+    Block.ACCESS_NEEDS: 600,
+    Block.ORGANISATION: 120,
+}
 _OUTWARD = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})?$")
 
 
@@ -96,6 +104,9 @@ def check_referral(form: ReferralForm, network: Network) -> Referral:
     context = form.context.strip()
     if len(context) > CONTEXT_LIMIT:
         errors[Block.CONTEXT] = f"Keep the context to {CONTEXT_LIMIT} characters or fewer."
+    for block, limit in LIMITS.items():
+        if len(getattr(form, block)) > limit:
+            errors[block] = f"Keep this to {limit} characters or fewer."
     if not form.consent:
         errors[Block.CONSENT] = (
             "The resident's consent is needed before anything is shared. "

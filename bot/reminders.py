@@ -16,7 +16,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.errors import Conflict, InvalidInput, Refused
+from bot.access import Right
+from bot.errors import Conflict, InvalidInput
 from bot.followup import Due
 from bot.handovers import Handovers
 from storage import queries
@@ -123,11 +124,9 @@ class Chaser:
         with self.handovers.sessions() as session:
             handover = self.handovers._load(session, handover_id)
             provider = queries.get_provider(session=session, provider_id=handover.provider_id or "")
-            allowed = handover.worker_id == actor_id or (
-                provider is not None and self.handovers.membership(provider.channel, actor_id)
+            self.handovers.access.require(
+                actor_id, Right.SNOOZE, handover=handover, provider=provider
             )
-            if not allowed:
-                raise Refused(f"Only {handover.ref}'s named worker or their team can snooze it.")
             if handover.state != State.ACCEPTED or handover.due_kind is None:
                 raise Conflict(f"{handover.ref} has moved on: nothing to snooze.")
             until = self.followup.snooze(now, days)
@@ -149,8 +148,7 @@ class Chaser:
 
     def chase(self, handover_id: int, *, actor_id: str) -> Reminder:
         """A coordinator chases the provider now (recorded, then said like a reminder)."""
-        if not self.network.is_coordinator(actor_id):
-            raise Refused("Only the network's coordinators can chase a provider.")
+        self.handovers.access.require(actor_id, Right.CHASE)
         now = self.handovers.clock.now()
         with self.handovers.sessions() as session:
             handover = self.handovers._load(session, handover_id)

@@ -39,6 +39,15 @@ STATES = {
 }
 
 
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n")
+_CONTROL[0x7F] = None
+
+
+def typed(text: str) -> str:
+    """Text as a person typed it, minus control characters (a NUL cannot even be stored)."""
+    return text.translate(_CONTROL)
+
+
 def escape(text: str | None) -> str:
     """Make typed text inert in mrkdwn: no <!channel>, no <@U…> pings, no disguised links."""
     if not text:

@@ -19,3 +19,4 @@ def register_all(app: App) -> None:
     modules = (errors, deliveries, commands, actions, views, events, directory, followup, outbox)
     for module in modules:
         module.register(app)
+    errors.register_fallbacks(app)  # last: only what no listener above took

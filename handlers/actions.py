@@ -19,7 +19,8 @@ from handlers.events import publish_home
 
 
 def _ref(action: dict) -> CardRef:
-    raw = action.get("value") or (action.get("selected_option") or {}).get("value")
+    option = action.get("selected_option")
+    raw = action.get("value") or (option.get("value") if isinstance(option, dict) else None)
     return CardRef.load(raw)
 
 

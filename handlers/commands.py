@@ -7,16 +7,16 @@ import re
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.access import Right
 from bot.app import Bot
-from bot.audit import REFUSAL as AUDIT_REFUSAL
 from bot.audit import USAGE as AUDIT_USAGE
 from bot.audit import WITH_DETAILS
 from bot.blocks.modals import referral_modal
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
-from bot.errors import DomainError, Refused
+from bot.errors import DomainError
 from bot.ids import COMMAND
-from bot.privacy import REFUSAL
-from handlers.errors import after_ack
+from bot.text import escape, typed
+from handlers.errors import DAMAGED, after_ack
 from storage.models import Access
 
 _REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
@@ -25,7 +25,9 @@ _REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
 def parse_ref(text: str) -> int:
     match = _REF.match(text.strip())
     if not match:
-        raise DomainError(f"`{text.strip()[:40]}` is not a handover reference like HO-0042.")
+        raise DomainError(
+            f"`{escape(text.strip()[:40])}` is not a handover reference like HO-0042."
+        )
     return int(match.group(1))
 
 
@@ -38,13 +40,13 @@ def open_referral(bot: Bot, client: WebClient, trigger_id: str, user_id: str) ->
 
 def handover(ack: Ack, command: dict, body: dict, respond: Respond, client: WebClient, context):
     bot: Bot = context["bot"]
-    words = (command.get("text") or "").split()
+    words = typed(command.get("text") or "").split()
     verb = words[0].lower() if words else ""
     if verb == "help":
         ack(**help_message().as_kwargs(), response_type="ephemeral")
         return
     if verb not in _VERBS:
-        unknown = f"I don't know `{COMMAND} {verb[:30]}`."
+        unknown = f"I don't know `{COMMAND} {escape(verb[:30])}`."
         ack(**help_message(unknown).as_kwargs(), response_type="ephemeral")
         return
     ack()
@@ -52,15 +54,22 @@ def handover(ack: Ack, command: dict, body: dict, respond: Respond, client: WebC
         _VERBS[verb](bot, command, words[1:], respond, client)
 
 
+def _trigger(command: dict) -> str:
+    """What Slack needs to open a modal; every real command has one."""
+    if not isinstance(command.get("trigger_id"), str):
+        raise DomainError(DAMAGED)
+    return command["trigger_id"]
+
+
 def _open(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient) -> None:
-    open_referral(bot, client, command["trigger_id"], command["user_id"])
+    open_referral(bot, client, _trigger(command), command["user_id"])
 
 
 def _status(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     if not args:
         raise DomainError(f"Say which handover: `{COMMAND} status HO-0042`.")
     status = bot.handovers.status(parse_ref(args[0]), user_id=command["user_id"])
-    reopenable = bot.network.is_coordinator(command["user_id"])
+    reopenable = bot.handovers.access.may(command["user_id"], Right.REOPEN)
     reply = status_message(status, bot.network, can_reopen=reopenable)
     respond(**reply.as_kwargs(), response_type="ephemeral")
     bot.audit.seen(status.handover.id, viewer_id=command["user_id"], what=Access.STATUS)
@@ -92,11 +101,7 @@ def _reopen(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
 
 
 def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
-    if not bot.network.is_coordinator(command["user_id"]):
-        raise DomainError(
-            "The digest is for the network's coordinators. Ask them for it, or use "
-            f"`{COMMAND} mine` for your own handovers."
-        )
+    bot.handovers.access.require(command["user_id"], Right.DIGEST)
     respond(text="Working out the digest…", response_type="ephemeral")
     bot.weekly.on_demand(bot.clock.now())
     channel = bot.network.coordinators.channel
@@ -105,8 +110,8 @@ def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
 
 def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     """A coordinator erases a resident's details on request, from all their handovers."""
-    if not bot.network.is_coordinator(command["user_id"]):
-        raise Refused(REFUSAL)  # before anything else: no hints about what exists
+    # Before anything else: no hints about what exists.
+    bot.handovers.access.require(command["user_id"], Right.ERASE)
     if not args:
         raise DomainError(f"Say which handover and why: `{COMMAND} erase HO-0042 <reason>`.")
     erased = bot.privacy.erase_resident(
@@ -124,8 +129,8 @@ def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: W
 
 def _audit(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     """A coordinator's export of who saw and did what (a subject access request)."""
-    if not bot.network.is_coordinator(command["user_id"]):
-        raise Refused(AUDIT_REFUSAL)  # before anything else: no hints about what exists
+    # Before anything else: no hints about what exists.
+    bot.handovers.access.require(command["user_id"], Right.AUDIT)
     if not args:
         raise DomainError(AUDIT_USAGE)
     handover_id = parse_ref(args[0])
@@ -142,7 +147,7 @@ def _audit(bot: Bot, command: dict, args: list[str], respond: Respond, client: W
 def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     from handlers.directory import open_capacity
 
-    open_capacity(bot, client, command["trigger_id"], command["user_id"])
+    open_capacity(bot, client, _trigger(command), command["user_id"])
 
 
 _VERBS = {

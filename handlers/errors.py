@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,52 @@ from bot.errors import DomainError, InvalidInput
 from handlers.deliveries import release
 
 log = logging.getLogger("handover")
+
+DAMAGED = "That request was damaged or out of date, so nothing was done. Please try again."
+_SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
+
+
+def _damaged(body: dict) -> str | None:
+    """What is wrong with a request every listener relies on the shape of, if anything.
+
+    Slack always sends these; checking them once here keeps every listener free to read
+    ``body["user"]["id"]`` and its one action without guarding each access.
+    """
+    kind = body.get("type")
+    if kind not in ("block_actions", "view_submission") and "command" not in body:
+        return None  # events and anything else: their listeners read what they need
+    user = body.get("user_id") if "command" in body else (body.get("user") or {})
+    user_id = user.get("id") if isinstance(user, dict) else user
+    if not isinstance(user_id, str) or not _SLACK_ID.match(user_id):
+        return "no user"
+    # A command need not open anything; a click or a submission always comes with one.
+    if "command" not in body and not isinstance(body.get("trigger_id"), str):
+        return "no trigger_id"
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not (isinstance(actions, list) and actions and isinstance(actions[0], dict)):
+            return "no action"
+    if kind == "view_submission":
+        view = body.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("id"), str):
+            return "no view"
+        if not isinstance((view.get("state") or {}).get("values", {}), dict):
+            return "no values"
+    return None
+
+
+def refuse_damaged(body: dict, next) -> BoltResponse | None:
+    """Middleware: a malformed request gets a plain answer instead of a listener's crash."""
+    if not isinstance(body, dict) or (what := _damaged(body)) is None:
+        return next()
+    log.warning("refused a damaged %s request: %s", body.get("type") or "command", what)
+    if body.get("type") == "view_submission":
+        answer = {"response_action": "update", "view": notice_modal("Not done", DAMAGED)}
+    else:
+        answer = {"response_type": "ephemeral", "text": DAMAGED}
+    return BoltResponse(
+        status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
+    )
 
 
 def handle_error(
@@ -97,5 +144,22 @@ def acknowledged(work: Callable[[Any, dict, dict, WebClient], None]):
     return listener
 
 
+@acknowledged
+def unknown_action(bot, body: dict, action: dict, client: WebClient) -> None:
+    """A button this version of the bot does not know (an old message, or a forged one)."""
+    raise DomainError("That button is out of date, so nothing was done.")
+
+
+def unknown_view(ack, body: dict) -> None:
+    ack(response_action="update", view=notice_modal("Not done", DAMAGED))
+
+
+def register_fallbacks(app: App) -> None:
+    anything = re.compile(".*", re.DOTALL)
+    app.action(anything)(unknown_action)
+    app.view(anything)(unknown_view)
+
+
 def register(app: App) -> None:
     app.error(handle_error)
+    app.middleware(refuse_damaged)

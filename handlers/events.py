@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.access import Right
 from bot.app import Bot
 from bot.blocks.home import home_view
 from storage.models import Access
@@ -15,9 +16,10 @@ def publish_home(bot: Bot, client: WebClient, user_id: str) -> None:
     providers = handovers.providers_of(user_id)
     queue = handovers.queue(providers)
     queues = [(p, [h for h in queue if h.provider_id == p.id]) for p in providers]
-    is_coordinator = bot.network.is_coordinator(user_id)
-    coordinator = handovers.network_view() if is_coordinator else None
-    directory = handovers.all_providers() if is_coordinator else []
+    may = handovers.access.may
+    coordinator = handovers.network_view() if may(user_id, Right.HOME_NETWORK) else None
+    sees_directory = may(user_id, Right.HOME_DIRECTORY)
+    directory = handovers.all_providers() if sees_directory else []
     shown = {p.id: p for p in [*providers, *directory]}.values()
     view = home_view(
         network=bot.network,
@@ -26,7 +28,7 @@ def publish_home(bot: Bot, client: WebClient, user_id: str) -> None:
         coordinator=coordinator,
         capacities={p.id: bot.directory.capacity(p) for p in shown},
         directory=directory,
-        overdue=bot.directory.overdue() if is_coordinator else (),
+        overdue=bot.directory.overdue() if sees_directory else (),
     )
     client.views_publish(user_id=user_id, view=view)
     bot.audit.seen([h.id for h in queue], viewer_id=user_id, what=Access.HOME)

@@ -11,13 +11,15 @@ from bot.app import Bot
 from bot.blocks.reminders import snoozed
 from bot.ids import Act
 from bot.payloads import CardRef
+from bot.text import escape
 from handlers.errors import acknowledged
 
 
 @acknowledged
 def snooze(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     ref = CardRef.load(action.get("value"))
-    days = int(ref.p or "1")
+    asked = ref.p or "1"
+    days = int(asked) if asked.isascii() and asked.isdigit() else 0  # refused: 1 or 3 only
     handover = bot.chaser.snooze(ref.h, actor_id=body["user"]["id"], days=days)
     text = snoozed(handover, handover.due_at, bot.network.network.timezone)
     client.chat_postMessage(channel=body["user"]["id"], text=f":zzz: {text}")
@@ -26,7 +28,7 @@ def snooze(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
 @acknowledged
 def chase(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     reminder = bot.chaser.chase(CardRef.load(action.get("value")).h, actor_id=body["user"]["id"])
-    who = reminder.provider.name if reminder.provider else "the provider"
+    who = escape(reminder.provider.name) if reminder.provider else "the provider"
     client.chat_postMessage(
         channel=body["user"]["id"], text=f"Chased {who} about {reminder.handover.ref}."
     )

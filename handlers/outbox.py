@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.access import Right
 from bot.app import Bot
-from bot.errors import Refused
 from bot.ids import Act
 from handlers.errors import acknowledged
 
@@ -15,8 +15,7 @@ from handlers.errors import acknowledged
 def try_again(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     """A coordinator's "Try again" on a delivery problem notice."""
     user_id = body["user"]["id"]
-    if not bot.network.is_coordinator(user_id):
-        raise Refused("Only the network's coordinators can retry held messages.")
+    bot.handovers.access.require(user_id, Right.RETRY_DELIVERY)
     channel = str(action.get("value") or "")[:32]
     released = bot.outbox.release(channel)
     said = (

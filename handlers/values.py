@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.ids import Act
+from bot.text import typed
 
 
 def _element(view: dict, block_id: str) -> dict[str, Any]:
@@ -18,10 +19,10 @@ def text(view: dict, block_id: str) -> str:
     element = _element(view, block_id)
     for key in ("value", "selected_date"):
         if isinstance(element.get(key), str):
-            return element[key]
+            return typed(element[key])
     option = element.get("selected_option")
     if isinstance(option, dict) and isinstance(option.get("value"), str):
-        return option["value"]
+        return typed(option["value"])
     return ""
 
 

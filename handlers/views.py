@@ -9,11 +9,11 @@ from slack_sdk import WebClient
 
 from bot.app import Bot
 from bot.blocks.modals import accepted_modal, choice_modal, notice_modal
-from bot.errors import InvalidInput, Refused
+from bot.errors import DomainError, InvalidInput, Refused
 from bot.ids import Block, Callback
 from bot.payloads import ModalMeta, load_referral
 from bot.referral import NO_CONSENT, Referral, ReferralForm, check_referral
-from bot.text import escape
+from bot.text import escape, typed
 from handlers import values
 from storage.models import Access
 
@@ -68,22 +68,28 @@ def recheck(referral: Referral, bot: Bot) -> Referral:
     """What came back through Slack is checked again before anything is stored."""
     form = ReferralForm(
         needs=list(referral.needs),
-        name=referral.name,
-        phone=referral.phone or "",
-        email=referral.email or "",
-        district=referral.district or "",
-        age_band=referral.age_band or "",
-        language=referral.language or "",
-        access_needs=referral.access_needs or "",
+        name=typed(referral.name),
+        phone=typed(referral.phone or ""),
+        email=typed(referral.email or ""),
+        district=typed(referral.district or ""),
+        age_band=typed(referral.age_band or ""),
+        language=typed(referral.language or ""),
+        access_needs=typed(referral.access_needs or ""),
         urgency=referral.urgency,
-        context=referral.context,
-        organisation=referral.organisation,
+        context=typed(referral.context),
+        organisation=typed(referral.organisation),
         consent=referral.consent,
     )
     if not referral.consent:
         # The form itself asks for consent; only a damaged or forged submission lacks it.
         raise Refused(NO_CONSENT)
-    return check_referral(form, bot.network)
+    try:
+        return check_referral(form, bot.network)
+    except InvalidInput:
+        # The form's own checks passed in step one: this came back altered.
+        raise DomainError(
+            "That form is out of date or damaged: start again with /handover."
+        ) from None
 
 
 def sent_modal(changes) -> dict:

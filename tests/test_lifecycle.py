@@ -70,7 +70,8 @@ def actual_outcome(action: Action, state: State, roles: frozenset[Role]) -> str:
 
 def test_the_expectation_table_covers_every_action_and_all_role_sets():
     assert set(EXPECTED) == set(Action)
-    assert len(ROLE_SETS) == 8  # nobody, each role alone, each pair, all three
+    # nobody, each role alone, each pair, …, all four (the named worker is a role too)
+    assert len(ROLE_SETS) == 2 ** len(Role) == 16
 
 
 @pytest.mark.parametrize("action", list(Action))

@@ -145,7 +145,7 @@ def provider_card(
     buttons = _buttons(handover, card_provider)
     if buttons:
         blocks.append(ActionsBlock(block_id=Block.CARD_ACTIONS, elements=buttons))
-    text = f"Handover {handover.ref}: {needs} ({urgency}). {label(STATES, handover.state)}."
+    text = f"Handover {handover.ref}: {escape(needs)} ({urgency}). {label(STATES, handover.state)}."
     return Message(text, render(blocks))
 
 
@@ -273,7 +273,7 @@ def adviser_receipt(handover: Handover, provider: Provider | None, network: Netw
                 ]
             )
         )
-    text = f"Your handover {handover.ref} ({needs}): {label(STATES, handover.state)}."
+    text = f"Your handover {handover.ref} ({escape(needs)}): {label(STATES, handover.state)}."
     return Message(text, render(blocks))
 
 
@@ -329,7 +329,7 @@ def unmatched_card(
                 accessory=route_select(handover, choices),
             )
         )
-    return Message(f"{handover.ref} needs routing by hand: {needs}.", render(blocks))
+    return Message(f"{handover.ref} needs routing by hand: {escape(needs)}.", render(blocks))
 
 
 def route_select(handover: Handover, choices: RouteChoices) -> StaticSelectElement:

@@ -172,7 +172,7 @@ def providers_message(
     chosen = [p for p in providers if need is None or need in p.services]
     title = f"Providers offering {network.service_label(need)}" if need else "Providers"
     if not chosen:
-        text = f"{title}: none. Tell the coordinators: this is a gap in provision."
+        text = f"{escape(title)}: none. Tell the coordinators: this is a gap in provision."
         return Message(text, render([SectionBlock(text=MarkdownTextObject(text=text))]))
     lines = []
     for provider in chosen:
@@ -204,4 +204,4 @@ def providers_message(
             line += "\n      " + " · ".join(details)
         lines.append(line)
     blocks = [HeaderBlock(text=clip(title, 150)), *packed_sections(lines)]
-    return Message(f"{title}: {len(chosen)}.", render(blocks[:50]))
+    return Message(f"{escape(title)}: {len(chosen)}.", render(blocks[:50]))
