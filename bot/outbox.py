@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import and_, exists, literal, or_, update
+from sqlalchemy import and_, exists, func, literal, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -134,6 +134,7 @@ class Outbox:
         self.exempt_from_notice = exempt_from_notice
         self.worker: OutboxWorker | None = None
         self._inline = threading.Lock()
+        self._held_checked: datetime | None = None
 
     # -- writing (inside the caller's transaction) ---------------------------------------
 
@@ -252,12 +253,13 @@ class Outbox:
                 return self._next_wait(self.clock.now())
 
     def pending(self) -> int:
+        """How many messages wait to be delivered (held ones not counted)."""
         with self.sessions() as session:
-            return len(
-                session.exec(
-                    select(OutboxMessage.id).where(col(OutboxMessage.status) == Delivery.PENDING)
-                ).all()
-            )
+            return session.exec(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(col(OutboxMessage.status) == Delivery.PENDING)
+            ).one()
 
     def _heads(self, now: datetime) -> list[OutboxMessage]:
         """The oldest waiting message of each key, if it may go now."""
@@ -313,7 +315,11 @@ class Outbox:
         return max(at - now, timedelta(0))
 
     def _release_held_due(self, now: datetime) -> None:
-        """Once an hour a held channel is tried again, in case it was fixed quietly."""
+        """Once an hour a held channel is tried again, in case it was fixed quietly.
+        (Asked at most once a minute: it is a write, and the worker loops often.)"""
+        if self._held_checked is not None and now - self._held_checked < timedelta(minutes=1):
+            return
+        self._held_checked = now
         with self.sessions() as session:
             session.execute(
                 update(OutboxMessage)

@@ -283,11 +283,12 @@ def test_a_forged_referral_in_private_metadata_is_refused(slack, fake, db, chang
     altered one reached the database (PostgreSQL refused it: a 500-like unexpected error)."""
     from bot.payloads import dump_referral
     from bot.referral import Referral
+    from storage.models import Urgency
 
     referral = Referral(
         needs=("cv",), name="Sam Resident", phone="07911 123456", email=None,
         district="NW1", age_band=None, language=None, access_needs=None,
-        urgency="routine", context="", organisation="Job Club", consent=True,
+        urgency=Urgency.ROUTINE, context="", organisation="Job Club", consent=True,
     )  # fmt: skip
     forged = dump_referral(Referral(**{**referral.__dict__, **change}))
     view = {"id": "VFORGED", "type": "modal", "callback_id": Callback.CHOOSE,
