@@ -37,6 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--advisers", default="8,32", help="concurrent advisers to run")
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
+    parser.add_argument(
+        "--profile", action="store_true", help="print a pyinstrument profile of each digest"
+    )
     return parser.parse_args(argv)
 
 
@@ -99,7 +102,13 @@ def run(args: argparse.Namespace) -> dict:
                         continue
                     _say(f"scale: {size:,} handovers ({backend})")
                     results["scale"].append(
-                        scale.measure(fake, backend=backend, size=size, workdir=workdir)
+                        scale.measure(
+                            fake,
+                            backend=backend,
+                            size=size,
+                            workdir=workdir,
+                            profile=args.profile,
+                        )
                     )
                     fake.forget()
     return results

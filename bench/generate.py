@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
 from storage.models import EventKind, State
 
@@ -35,6 +36,7 @@ EVENT_COLUMNS = (
     "reason",
 )  # fmt: skip
 PENDING, ACCEPTED, CONTACTED = State.PENDING, State.ACCEPTED, State.CONTACTED
+TABLES = ("handover", "handover_event", "resident")
 RESIDENT_COLUMNS = ("handover_id", "name", "phone", "email", "access_needs", "erased_at")
 
 
@@ -169,6 +171,11 @@ def _sqlite_value(value):
 
 def write(engine: Engine, rows: Rows) -> None:
     """Every batch of ``rows`` into the database, after its providers are there."""
+    # Loaded without their secondary indexes, which are built once at the end: the usual way
+    # to bulk-load, several times faster than keeping them up to date row by row.
+    indexes = [i for name in TABLES for i in SQLModel.metadata.tables[name].indexes]
+    for index in indexes:
+        index.drop(engine)
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -190,6 +197,8 @@ def write(engine: Engine, rows: Rows) -> None:
                         for row in data:
                             copy.write_row(row)
             raw.commit()
+        for index in indexes:
+            index.create(engine)
         if engine.dialect.name == "postgresql":
             for table in ("handover", "handover_event"):
                 cursor.execute(
@@ -197,8 +206,9 @@ def write(engine: Engine, rows: Rows) -> None:
                     f"(SELECT max(id) FROM {table}))"
                 )
             raw.commit()
-            # What autovacuum would have done by now on a database this size.
-            raw.autocommit = True
-            cursor.execute("ANALYZE")
+            # What autovacuum has done by now on a database in use: statistics for the
+            # planner, and the visibility map that lets a query answer from an index alone.
+            raw.driver_connection.autocommit = True
+            cursor.execute("VACUUM ANALYZE")
     finally:
         raw.close()

@@ -50,7 +50,13 @@ def render(results: dict) -> str:
             ]
         )
         head = ["request", "bot med / p95 / p99", "bare Bolt med / p95 / p99", "ratio"]
-        out += [table(head, rows), ""]
+        memory = latency["memory"]
+        out += [
+            table(head, rows),
+            f"Memory (RSS) idle: bot {_mb(memory['bot_idle_bytes'])}, "
+            f"bare Bolt {_mb(memory['bare_idle_bytes'])}",
+            "",
+        ]
     if results.get("load"):
         out.append("Throughput, end to end (/handover, Next, Send, card at Slack)")
         rows = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,8 @@ from storage.db import make_engine, upgrade
 PROVIDERS = 200  # a very large network
 OPERATIONS = {
     "tick": "scheduler tick (what is due)",
-    "digest": "weekly digest (figures + CSV)",
+    "digest": "weekly digest: figures",
+    "digest_csv": "weekly digest: CSV of the week",
     "home_provider": "App Home, busiest provider",
     "home_coordinator": "App Home, coordinator",
     "status": "/handover status",
@@ -48,7 +50,9 @@ def timed(work: Callable[[], object], *, budget: float = 6.0, runs: int = 5) -> 
     return times[len(times) // 2]
 
 
-def measure(fake: TimedFake, *, backend: str, size: int, workdir: Path) -> dict:
+def measure(
+    fake: TimedFake, *, backend: str, size: int, workdir: Path, profile: bool = False
+) -> dict:
     net = BenchNetwork(providers=PROVIDERS, advisers=4)
     net.seed(fake)
     network = parse_network(net.yaml(), source="bench network")
@@ -76,16 +80,22 @@ def measure(fake: TimedFake, *, backend: str, size: int, workdir: Path) -> dict:
                     working_time=bot.handovers.working_time,
                     now=generate.NOW,
                 )
+
+        def digest_csv() -> None:
+            with bot.handovers.sessions() as session:
                 week_csv(session, start=start, end=end, network=network)
 
         def status() -> None:
             found = bot.handovers.status(size // 2, user_id=COORDINATOR)
             status_message(found, network, can_reopen=True)
 
+        if profile:
+            _profile(digest, f"digest figures, {size:,} handovers on {backend}")
         before = len(fake.timed)
         seconds = {
             "tick": timed(lambda: app.scheduler.tick(generate.NOW)),
             "digest": timed(digest, budget=15.0, runs=3),
+            "digest_csv": timed(digest_csv, budget=15.0, runs=3),
             "home_provider": timed(lambda: publish_home(bot, client, net.staff(0))),
             "home_coordinator": timed(lambda: publish_home(bot, client, COORDINATOR)),
             "status": timed(status),
@@ -100,3 +110,14 @@ def measure(fake: TimedFake, *, backend: str, size: int, workdir: Path) -> dict:
         "ms": {name: round(s * 1000, 2) for name, s in seconds.items()},
         "tick_said": len(said),
     }
+
+
+def _profile(work: Callable[[], object], title: str) -> None:
+    """pyinstrument's view of one run, on stderr (``pip install -e '.[bench]'``)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    with profiler:
+        work()
+    print(f"--- profile: {title}", file=sys.stderr)
+    print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
