@@ -28,7 +28,7 @@ HANDOVER_COLUMNS = (
     "id", "needs", "postcode_district", "age_band", "language", "urgency", "context",
     "adviser_id", "adviser_org", "request_key", "state", "version", "provider_id",
     "match_reason", "routed_by_hand", "worker_id", "promised_contact_by", "outcome",
-    "consent_text", "consent_at", "created_at", "updated_at", "accepted_at",
+    "consent_text", "consent_at", "consent_by", "created_at", "updated_at", "accepted_at",
     "contacted_at", "closed_at", "card_channel", "card_ts", "due_at", "due_kind", "routed_at",
 )  # fmt: skip
 EVENT_COLUMNS = (
@@ -149,7 +149,7 @@ class Rows:
                 i, json.dumps(r.choice(NEEDS)), f"NW{r.randrange(1, 12)}", "25-29", "English",
                 "routine", "Looking for work; CV out of date.", adviser, "Job Club",
                 f"Vgen{i}", state, 3, provider, "covers every need" if provider else None,
-                False, worker, promised, outcome, "The resident agreed.", created, created,
+                False, worker, promised, outcome, "The resident agreed.", created, adviser, created,
                 updated, accepted, contacted, closed, channel, f"{i}.000100" if channel else None,
                 due, kind, created,
             )
