@@ -12,24 +12,12 @@ from bench.network import GENERAL
 from bot.ids import Act
 from sandbox import requests
 from tests.harness import fill
+from tests.scenarios.helpers import GOOD_REFERRAL
 
 TEAM = "T0001"
 REF = re.compile(r"HO-\d{4,}")
-# The answers an adviser gives: the referral form, then "let the network decide".
-REFERRAL = {
-    "needs": ["cv"],
-    "name": "Sam Resident",
-    "phone": "07911 123456",
-    "email": "",
-    "district": "NW1",
-    "age_band": "25-29",
-    "language": "English",
-    "access_needs": "Step-free access please",
-    "urgency": "soon",
-    "context": "Looking for warehouse work, CV out of date.",
-    "organisation": "Kentish Town Job Club",
-    "consent": ["yes"],
-}
+# The answers an adviser gives: the scenario tests' referral, then "let the network decide".
+REFERRAL = GOOD_REFERRAL
 ACCEPT_ACTION = Act.ACCEPT
 
 

@@ -7,16 +7,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (as bot.digest does)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+from bot.digest import percentile  # linear between closest ranks, as the digest reports
 
 
 def summary(values: Sequence[float]) -> dict:
