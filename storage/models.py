@@ -240,10 +240,12 @@ class HandoverEvent(SQLModel, table=True):
     """One line of the audit trail: who moved the handover from where to where, and why."""
 
     __tablename__ = "handover_event"
-    # The digest reads a week of events by time, mostly of one kind.
+    # The digest reads a week of events by time, mostly of one kind: the indexes carry what
+    # it reads, so it answers from them (migration 0010). Declines are looked up by handover.
     __table_args__ = (
-        Index("ix_handover_event_at", "at"),
-        Index("ix_handover_event_kind_at", "kind", "at"),
+        Index("ix_handover_event_at", "at", "kind", "provider_id", "reason", "handover_id"),
+        Index("ix_handover_event_kind_at", "kind", "at", "handover_id", "provider_id", "reason"),
+        Index("ix_handover_event_handover_kind", "handover_id", "kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

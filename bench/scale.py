@@ -1,0 +1,123 @@
+"""How cost grows with the network: the same questions asked of 10k, 100k and 1M handovers."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from bench import generate
+from bench.databases import fresh_database
+from bench.fake import TimedFake
+from bench.network import COORDINATOR, BenchNetwork
+from bot.app import create_app, make_client
+from bot.blocks.replies import status_message
+from bot.digest import compute_digest, last_full_week, week_csv
+from bot.network import parse_network
+from handlers.events import publish_home
+from storage.db import make_engine, upgrade
+
+PROVIDERS = 200  # a very large network
+OPERATIONS = {
+    "tick": "scheduler tick (what is due)",
+    "digest": "weekly digest: figures",
+    "digest_csv": "weekly digest: CSV of the week",
+    "home_provider": "App Home, busiest provider",
+    "home_coordinator": "App Home, coordinator",
+    "status": "/handover status",
+}
+
+
+class FixedClock:
+    def now(self):
+        return generate.NOW
+
+
+def timed(work: Callable[[], object], *, budget: float = 6.0, runs: int = 5) -> float:
+    """Median seconds of up to ``runs`` runs after a first (warming) one, within ``budget``."""
+    started = time.perf_counter()
+    work()
+    first = time.perf_counter() - started
+    times: list[float] = []
+    while len(times) < runs and time.perf_counter() - started + first < budget:
+        t = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - t)
+    times = sorted(times) or [first]
+    return times[len(times) // 2]
+
+
+def measure(
+    fake: TimedFake, *, backend: str, size: int, workdir: Path, profile: bool = False
+) -> dict:
+    net = BenchNetwork(providers=PROVIDERS, advisers=4)
+    net.seed(fake)
+    network = parse_network(net.yaml(), source="bench network")
+    key = Fernet.generate_key().decode()
+    with fresh_database(backend, workdir, f"scale{size}") as url:
+        engine = make_engine(url, data_keys=[key])
+        upgrade(engine)
+        client = make_client(fake.bot_token, fake.api_url)
+        app = create_app(network=network, engine=engine, client=client, clock=FixedClock())
+        bot = app.bot
+        started = time.perf_counter()
+        providers = [(net.provider_id(i), net.channel(i)) for i in range(PROVIDERS)]
+        generate.write(engine, generate.Rows(size, providers, data_key=key))
+        generated = time.perf_counter() - started
+
+        start, end = last_full_week(generate.NOW, network.network.timezone)
+
+        def digest() -> None:
+            with bot.handovers.sessions() as session:
+                compute_digest(
+                    session,
+                    start=start,
+                    end=end,
+                    network=network,
+                    working_time=bot.handovers.working_time,
+                    now=generate.NOW,
+                )
+
+        def digest_csv() -> None:
+            with bot.handovers.sessions() as session:
+                week_csv(session, start=start, end=end, network=network)
+
+        def status() -> None:
+            found = bot.handovers.status(size // 2, user_id=COORDINATOR)
+            status_message(found, network, can_reopen=True)
+
+        if profile:
+            _profile(digest, f"digest figures, {size:,} handovers on {backend}")
+        before = len(fake.timed)
+        seconds = {
+            "tick": timed(lambda: app.scheduler.tick(generate.NOW)),
+            "digest": timed(digest, budget=15.0, runs=3),
+            "digest_csv": timed(digest_csv, budget=15.0, runs=3),
+            "home_provider": timed(lambda: publish_home(bot, client, net.staff(0))),
+            "home_coordinator": timed(lambda: publish_home(bot, client, COORDINATOR)),
+            "status": timed(status),
+        }
+        # The tick had nothing due: it must not have said anything.
+        said = [c.method for c in fake.timed[before:] if c.method.startswith("chat.")]
+        engine.dispose()
+    return {
+        "backend": backend,
+        "handovers": size,
+        "generate_seconds": round(generated, 1),
+        "ms": {name: round(s * 1000, 2) for name, s in seconds.items()},
+        "tick_said": len(said),
+    }
+
+
+def _profile(work: Callable[[], object], title: str) -> None:
+    """pyinstrument's view of one run, on stderr (``pip install -e '.[bench]'``)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    with profiler:
+        work()
+    print(f"--- profile: {title}", file=sys.stderr)
+    print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
