@@ -118,7 +118,7 @@ def create_app(
 ) -> HandoverApp:
     clock = clock or SystemClock()
     sessions = session_factory(engine)
-    sync_directory(network, sessions=sessions, now=clock.now())
+    moved = sync_directory(network, sessions=sessions, now=clock.now())
     membership = membership or ChannelMembers(client, clock)
     handovers = Handovers(sessions=sessions, network=network, clock=clock, membership=membership)
     directory = Directory(sessions=sessions, network=network, clock=clock, membership=membership)
@@ -131,6 +131,8 @@ def create_app(
     chaser = Chaser(handovers, say=notifier.remind)
     chaser.committed = outbox.kick
     directory.on_capacity, directory.committed = notifier.capacity_changed, outbox.kick
+    if moved:
+        notifier.channels_moved(moved)
     bot = Bot(
         network=network,
         handovers=handovers,

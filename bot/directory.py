@@ -50,8 +50,11 @@ class Overdue:
 
 def sync_directory(
     network: Network, *, sessions: SessionFactory, now: datetime | None = None
-) -> None:
-    """Upsert every provider by id; those removed from the file stay, marked inactive."""
+) -> dict[str, tuple[str, str]]:
+    """Upsert every provider by id; those removed from the file stay, marked inactive.
+
+    Returns the providers whose channel the file changed: {id: (old channel, new)}.
+    """
     now = now or SystemClock().now()
     rows = []
     for entry in network.providers:
@@ -72,8 +75,14 @@ def sync_directory(
             )
         )
     with sessions() as session:
+        before = {p.id: p.channel for p in queries.all_providers(session=session)}
         queries.upsert_providers(session=session, providers=rows)
         session.commit()
+    return {
+        row.id: (before[row.id], row.channel)
+        for row in rows
+        if row.id in before and before[row.id] != row.channel
+    }
 
 
 class Directory:

@@ -120,6 +120,24 @@ class Notifier:
             handover.card_channel == channel and bool(handover.card_ts)
         )
 
+    def channels_moved(self, moved: dict[str, tuple[str, str]]) -> None:
+        """Providers whose channel the network file changed: waiting messages go to the new
+        channel, and each open handover's card is posted there again (the old one may be
+        in a channel nobody reads, archived, or gone)."""
+        with self.handovers.sessions() as session:
+            for provider_id, (old, new) in moved.items():
+                self.outbox.retarget(session, old, new)
+                session.flush()
+                for handover in queries.queue_of(
+                    session=session, provider_ids=[provider_id], limit=100_000
+                ):
+                    if self.outbox.has(session, handover.id, "card", new):
+                        continue  # its card was waiting, and now goes to the new channel
+                    if self._has_card(session, handover, old):
+                        self._post_card(session, handover)
+            session.commit()
+        self.outbox.kick()
+
     # -- the coordinators ---------------------------------------------------------------
 
     def _post_unmatched(self, session: Session, handover: Handover) -> None:

@@ -205,6 +205,42 @@ class Outbox:
             .execution_options(synchronize_session=False)
         )
 
+    def retarget(self, session: Session, old: str, new: str) -> None:
+        """A channel was replaced (the network file names another): what waits for the old
+        one goes to the new one, except thread lines and updates of messages that are
+        already in the old channel, which cannot follow them (the card is posted again)."""
+        waiting = session.exec(
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.channel) == old,
+                col(OutboxMessage.status).in_([Delivery.PENDING, Delivery.HELD]),
+            )
+            .order_by(OutboxMessage.id)
+        ).all()
+        now = self.clock.now()
+        for row in waiting:
+            if row.ref_ts or (row.ref_slot and self._parent_sent(session, row)):
+                row.status, row.payload, row.error = Delivery.CANCELLED, None, "channel_moved"
+            else:
+                row.channel = new
+                row.key = f"{row.handover_id}:{new}" if row.handover_id is not None else new
+                row.status, row.next_at, row.leased_until = Delivery.PENDING, now, None
+            session.add(row)
+
+    def _parent_sent(self, session: Session, row: OutboxMessage) -> bool:
+        parent = session.exec(
+            select(OutboxMessage.status)
+            .where(
+                col(OutboxMessage.handover_id) == row.handover_id,
+                col(OutboxMessage.slot) == row.ref_slot,
+                col(OutboxMessage.channel) == row.channel,
+                col(OutboxMessage.id) < row.id,
+            )
+            .order_by(col(OutboxMessage.id).desc())
+            .limit(1)
+        ).first()
+        return parent is None or parent == Delivery.SENT
+
     # -- waking the worker ---------------------------------------------------------------
 
     def kick(self) -> None:
