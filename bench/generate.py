@@ -30,6 +30,7 @@ HANDOVER_COLUMNS = (
     "match_reason", "routed_by_hand", "worker_id", "promised_contact_by", "outcome",
     "consent_text", "consent_at", "consent_by", "created_at", "updated_at", "accepted_at",
     "contacted_at", "closed_at", "card_channel", "card_ts", "due_at", "due_kind", "routed_at",
+    "details_erased",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "id", "handover_id", "at", "actor_id", "kind", "from_state", "to_state", "provider_id",
@@ -144,6 +145,7 @@ class Rows:
                 state, "outcome_ask"
             )
         updated = closed or contacted or accepted or created
+        erased = closed is not None and NOW - closed > timedelta(days=90)
         self.handovers.append(
             (
                 i, json.dumps(r.choice(NEEDS)), f"NW{r.randrange(1, 12)}", "25-29", "English",
@@ -151,10 +153,9 @@ class Rows:
                 f"Vgen{i}", state, 3, provider, "covers every need" if provider else None,
                 False, worker, promised, outcome, "The resident agreed.", created, adviser, created,
                 updated, accepted, contacted, closed, channel, f"{i}.000100" if channel else None,
-                due, kind, created,
+                due, kind, created, erased,
             )
         )  # fmt: skip
-        erased = closed is not None and NOW - closed > timedelta(days=90)
         if erased:
             self.residents.append((i, None, None, None, None, closed + timedelta(days=90)))
         else:

@@ -23,7 +23,7 @@ from bot.ids import COMMAND
 from bot.network import Network
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import EventKind, Handover, Resident, State, format_ref
+from storage.models import EventKind, Handover, Resident, format_ref
 
 RETENTION = "retention"
 ON_REQUEST = "on_request"
@@ -60,14 +60,22 @@ class Privacy:
     # -- retention ----------------------------------------------------------------------
 
     def expired(self, now: datetime, *, limit: int = BATCH) -> list[int]:
-        """Finished handovers closed longer ago than the retention period, not yet erased."""
+        """Finished handovers closed longer ago than the retention period, not yet erased.
+
+        ``~details_erased`` is the partial index's own condition (``ix_handover_erasable``):
+        the database reads only handovers still holding details, oldest closure first, and
+        stops at ``limit``, however many were erased before. "Finished" is ``closed_at``:
+        closing and withdrawing set it, re-opening clears it. (Asking for the states as
+        well would lead SQLite, which keeps no statistics, to read every closed handover
+        by the state index instead.)
+        """
         cutoff = now - self.network.retention.period
         with self.sessions() as session:
             rows = session.exec(
                 select(Handover.id)
                 .join(Resident, col(Resident.handover_id) == col(Handover.id))
                 .where(
-                    col(Handover.state).in_([State.CLOSED, State.WITHDRAWN]),
+                    ~col(Handover.details_erased),
                     col(Handover.closed_at) <= cutoff,
                     col(Resident.erased_at).is_(None),
                 )
@@ -165,6 +173,14 @@ class Privacy:
             if claimed.rowcount != 1:
                 session.rollback()
                 return None
+            # Not a change of state, so no version bump: the flag only keeps this handover
+            # out of the retention check's index from now on.
+            session.execute(
+                update(Handover)
+                .where(col(Handover.id) == handover_id)
+                .values(details_erased=True)
+                .execution_options(synchronize_session=False)
+            )
             queries.record_event(
                 session=session,
                 handover=handover,

@@ -38,6 +38,17 @@ def resident_rows(db) -> list[tuple]:
         ).all()
 
 
+def erased_flags(db) -> list[tuple]:
+    """handover.details_erased, which keeps erased handovers out of the retention check."""
+    with db.connect() as connection:
+        return [
+            (handover_id, bool(flag))
+            for handover_id, flag in connection.execute(
+                text("SELECT id, details_erased FROM handover ORDER BY id")
+            )
+        ]
+
+
 def erasures(db) -> list[tuple]:
     with db.connect() as connection:
         return connection.execute(
@@ -61,7 +72,7 @@ def test_retention_erases_after_the_period_redacts_the_dm_and_keeps_the_history(
     slack.app.scheduler.tick()
     (row,) = resident_rows(db)
     assert row[1] is not None and row[5] is None  # still there (encrypted)
-    assert erasures(db) == []
+    assert erasures(db) == [] and erased_flags(db) == [(1, False)]
 
     clock.advance(timedelta(minutes=1))
     slack.app.scheduler.tick()
@@ -69,6 +80,7 @@ def test_retention_erases_after_the_period_redacts_the_dm_and_keeps_the_history(
     (row,) = resident_rows(db)
     assert row[1:5] == (None, None, None, None) and row[5] is not None
     assert erasures(db) == [(1, None, "retention", None)]
+    assert erased_flags(db) == [(1, True)]
 
     redacted = next(m for m in fake.dms(CV_STAFF) if m["ts"] == shown["ts"])
     assert "Details for HO-0001 were erased on 23 February 2027 (retention)" in redacted["text"]
@@ -97,6 +109,18 @@ def test_withdrawn_handovers_are_erased_too(slack, fake, clock, db):
     clock.advance(timedelta(days=91))
     slack.app.scheduler.tick()
     assert resident_rows(db)[0][1] is None and erasures(db) == [(1, None, "retention", None)]
+    assert erased_flags(db) == [(1, True)]
+
+
+def test_a_handover_erased_on_request_is_not_erased_again_when_it_closes(slack, fake, clock, db):
+    refer(slack)
+    accept(slack, fake)
+    slack.command(COORDINATOR, "erase HO-0001 resident asked by phone")
+    close(slack, fake)
+    clock.advance(timedelta(days=91))
+    slack.app.scheduler.tick()
+    assert erasures(db) == [(1, COORDINATOR, "on_request", "resident asked by phone")]
+    assert erased_flags(db) == [(1, True)]
 
 
 def test_a_coordinator_erases_a_resident_from_all_their_handovers(slack, fake, db):
@@ -110,6 +134,7 @@ def test_a_coordinator_erases_a_resident_from_all_their_handovers(slack, fake, d
     slack.command(COORDINATOR, "erase HO-0001 resident asked by phone")
     reply = fake.ephemerals(COORDINATOR)[-1]["text"]
     assert "HO-0001, HO-0002" in reply and "HO-0003" not in reply and "HO-0004" not in reply
+    assert erased_flags(db) == [(1, True), (2, True), (3, False), (4, False)]
 
     rows = resident_rows(db)
     assert [r[1] is None for r in rows] == [True, True, False, False]
