@@ -558,9 +558,11 @@ class Handovers:
             return list(queries.queue_of(session=session, provider_ids=[p.id for p in providers]))
 
     def network_view(self) -> tuple[dict[str, int], list[Handover]]:
+        """The coordinators' App Home: how many handovers are open in each state (finished
+        ones are the digest's), and those waiting to be routed by hand."""
         with self.sessions() as session:
             return (
-                queries.count_by_state(session=session),
+                queries.count_open_by_state(session=session),
                 list(queries.unmatched(session=session)),
             )
 

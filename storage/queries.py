@@ -232,8 +232,14 @@ def unmatched(*, session: Session, limit: int = 50) -> Sequence[Handover]:
     ).all()
 
 
-def count_by_state(*, session: Session) -> dict[str, int]:
-    rows = session.exec(select(Handover.state, func.count()).group_by(Handover.state)).all()
+def count_open_by_state(*, session: Session) -> dict[str, int]:
+    """Open handovers by state: read from the state index, so the finished history (which
+    grows by the week) is never counted."""
+    rows = session.exec(
+        select(Handover.state, func.count())
+        .where(col(Handover.state).in_(OPEN_STATES))
+        .group_by(Handover.state)
+    ).all()
     return dict(rows)
 
 

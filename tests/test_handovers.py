@@ -196,3 +196,18 @@ def test_a_provider_marked_inactive_in_the_file_gets_no_handovers(db, network, c
     )
     change = handovers.raise_handover(referral(network), adviser_id=ADVISER)
     assert change.provider.id == "town-hall"
+
+
+def test_the_coordinators_view_counts_open_handovers_by_state(handovers, network):
+    first = handovers.raise_handover(referral(network), adviser_id=ADVISER).handover
+    handovers.raise_handover(referral(network), adviser_id=ADVISER)
+    handovers.raise_handover(referral(network, needs=["self_employment"]), adviser_id=ADVISER)
+    withdrawn = handovers.raise_handover(referral(network), adviser_id=ADVISER).handover
+    handovers.accept(
+        first.id, card_provider="cv-clinic", actor_id=CV_STAFF, contact_by=date(2026, 12, 1)
+    )
+    handovers.withdraw(withdrawn.id, actor_id=ADVISER)
+    counts, unmatched = handovers.network_view()
+    # Finished handovers are the digest's to count, not App Home's.
+    assert counts == {State.PENDING: 1, State.ACCEPTED: 1, State.UNMATCHED: 1}
+    assert [h.state for h in unmatched] == [State.UNMATCHED]
