@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from bot.digest import WorkingClock
 from storage.models import EventKind, State
 
 # A Wednesday, 11:00 in London (and UTC: winter): inside working hours, mid-week.
@@ -34,7 +35,7 @@ HANDOVER_COLUMNS = (
 )  # fmt: skip
 EVENT_COLUMNS = (
     "id", "handover_id", "at", "actor_id", "kind", "from_state", "to_state", "provider_id",
-    "reason",
+    "reason", "working_seconds",
 )  # fmt: skip
 PENDING, ACCEPTED, CONTACTED = State.PENDING, State.ACCEPTED, State.CONTACTED
 TABLES = ("handover", "handover_event", "resident")
@@ -65,9 +66,20 @@ def _state(age: timedelta, roll: float) -> str:
 class Rows:
     """The handovers, events and residents of ``n`` handovers over the year before NOW."""
 
-    def __init__(self, n: int, providers: list[tuple[str, str]], *, data_key: str, seed=7):
+    def __init__(
+        self,
+        n: int,
+        providers: list[tuple[str, str]],
+        *,
+        data_key: str,
+        working_time: WorkingClock,
+        seed=7,
+    ):
         self.n = n
         self.providers = providers  # (id, channel)
+        # Accepted and contacted events keep the working time since raised, as the bot's
+        # Handovers service writes it: by the network's working hours.
+        self.working_time = working_time
         self.random = random.Random(seed)
         self.token = Fernet(data_key.encode()).encrypt(b"Sam Resident").decode()
         self.handovers: list[tuple] = []
@@ -79,10 +91,13 @@ class Rows:
         r = self.random
         return self.providers[0] if r.random() < BUSY_SHARE else r.choice(self.providers)
 
-    def _event(self, handover_id, at, kind, before, after, provider, reason=None, actor=None):
+    def _event(
+        self, handover_id, at, kind, before, after, provider, reason=None, actor=None, since=None
+    ):
         self._event_id += 1
+        working = None if since is None else self.working_time.between(since, at).total_seconds()
         self.events.append(
-            (self._event_id, handover_id, at, actor, kind, before, after, provider, reason)
+            (self._event_id, handover_id, at, actor, kind, before, after, provider, reason, working)
         )
 
     def batches(self, size: int = 20_000) -> Iterator[Rows]:
@@ -124,10 +139,12 @@ class Rows:
             accepted = created + soon
             worker = f"USTAFF{r.randrange(400):04d}"
             promised = (accepted + timedelta(days=2)).date()
-            e(i, accepted, EventKind.ACCEPTED, PENDING, ACCEPTED, provider, actor=worker)
+            e(i, accepted, EventKind.ACCEPTED, PENDING, ACCEPTED, provider, actor=worker,
+              since=created)  # fmt: skip
         if state in (State.CONTACTED, State.CLOSED):
             contacted = accepted + min((NOW - accepted) * 0.4, timedelta(days=r.uniform(0.5, 3)))
-            e(i, contacted, EventKind.CONTACTED, ACCEPTED, CONTACTED, provider, actor=worker)
+            e(i, contacted, EventKind.CONTACTED, ACCEPTED, CONTACTED, provider, actor=worker,
+              since=created)  # fmt: skip
         if state == State.CLOSED:
             closed = contacted + min((NOW - contacted) * 0.5, timedelta(days=r.uniform(1, 20)))
             outcome = r.choice(OUTCOMES)

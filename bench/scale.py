@@ -65,7 +65,8 @@ def measure(
         bot = app.bot
         started = time.perf_counter()
         providers = [(net.provider_id(i), net.channel(i)) for i in range(PROVIDERS)]
-        generate.write(engine, generate.Rows(size, providers, data_key=key))
+        rows = generate.Rows(size, providers, data_key=key, working_time=bot.handovers.working_time)
+        generate.write(engine, rows)
         generated = time.perf_counter() - started
 
         start, end = last_full_week(generate.NOW, network.network.timezone)

@@ -415,7 +415,10 @@ class Handovers:
             raise InvalidInput({Block.CONTACT_BY: "Choose today or a later date."})
         with self._transition(Action.ACCEPT, handover_id, card_provider, actor_id) as step:
             step.apply(worker_id=actor_id, promised_contact_by=contact_by, accepted_at=step.now)
-            step.record(note=f"first contact by {contact_by.isoformat()}")
+            step.record(
+                note=f"first contact by {contact_by.isoformat()}",
+                working_seconds=self._since_raised(step),
+            )
             resident = queries.get_resident(session=step.session, handover_id=handover_id)
             return step.done(resident=resident)
 
@@ -452,7 +455,7 @@ class Handovers:
     def make_contact(self, handover_id: int, *, card_provider: str, actor_id: str) -> Change:
         with self._transition(Action.CONTACT, handover_id, card_provider, actor_id) as step:
             step.apply(contacted_at=step.now)
-            step.record()
+            step.record(working_seconds=self._since_raised(step))
             return step.done()
 
     def record_outcome(
@@ -606,6 +609,11 @@ class Handovers:
 
     def _today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.network.network.timezone)).date()
+
+    def _since_raised(self, step: _Step) -> float:
+        """Working time from raising the handover to now, kept on the event so the digest
+        reads a week's times to accept and to first contact instead of working them out."""
+        return self.working_time.between(step.handover.created_at, step.now).total_seconds()
 
     def _load(self, session: Session, handover_id: int) -> Handover:
         handover = queries.get_handover(session=session, handover_id=handover_id)

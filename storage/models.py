@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, TypeDecorator, false, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    TypeDecorator,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.crypto import EncryptedText
@@ -276,6 +286,10 @@ class HandoverEvent(SQLModel, table=True):
     provider_id: str | None = Field(default=None, max_length=64)
     reason: str | None = Field(default=None, max_length=32)
     note: str | None = Field(default=None, max_length=600)
+    # accepted and contacted: the working time since the handover was raised, in seconds,
+    # by the network's working hours when it happened. The digest's times to accept and to
+    # first contact are these numbers; NULL (events from before migration 0012) is computed.
+    working_seconds: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
 
 
 class ScheduledJob(SQLModel, table=True):

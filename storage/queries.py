@@ -274,6 +274,7 @@ def record_event(
     reason: str | None = None,
     note: str | None = None,
     provider_id: str | object | None = CURRENT,
+    working_seconds: float | None = None,
 ) -> HandoverEvent:
     """One audit line; the provider is the handover's current one unless given."""
     event = HandoverEvent(
@@ -286,6 +287,7 @@ def record_event(
         provider_id=handover.provider_id if provider_id is CURRENT else provider_id,
         reason=reason,
         note=note,
+        working_seconds=working_seconds,
     )
     session.add(event)
     return event

@@ -39,6 +39,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from bot.blocks.digest import digest_message, working_hours
 from bot.digest import (
@@ -59,6 +61,7 @@ from bot.network import parse_duration
 from bot.referral import ReferralForm, check_referral
 from sandbox.slack.blockkit import validate_message_blocks
 from storage.db import session_factory
+from storage.models import EventKind, HandoverEvent
 from tests.clock import MovableClock
 from tests.network import ADVISER, COORDINATOR
 
@@ -84,6 +87,9 @@ class WallClock:
         # Durations come as the network file writes them ("1d", "14d"); here a day is 24h.
         return start + (parse_duration(duration) if isinstance(duration, str) else duration)
 
+    def next_working(self, moment: datetime) -> datetime:
+        return moment
+
 
 def at(day: int, hour: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, tzinfo=UTC)
@@ -92,16 +98,20 @@ def at(day: int, hour: int = 0) -> datetime:
 class Story:
     """Drives the real service, moving the clock to each moment first."""
 
-    def __init__(self, db, network):
+    def __init__(self, db, network, working_time=None):
         self.network = network
         self.clock = MovableClock(at(1))
         self.sessions = session_factory(db)
         sync_directory(network, sessions=self.sessions)
+        # The service keeps each accept's and first contact's working time on the event, by
+        # its own clock: the one the digest is asked with (the wall clock, unless a test
+        # says otherwise), as the bot's service and digest share the network's.
         self.handovers = Handovers(
             sessions=self.sessions,
             network=network,
             clock=self.clock,
             membership=lambda channel, user: True,
+            working_time=working_time or WallClock(),
         )
 
     def to(self, moment: datetime) -> Story:
@@ -162,8 +172,8 @@ class Story:
         )
 
 
-def fortnight(db, network) -> Story:
-    story = Story(db, network)
+def fortnight(db, network, working_time=None) -> Story:
+    story = Story(db, network, working_time)
     h1 = story.raised(at(2, 10), "esol")
     story.accept(at(2, 12), h1, date(2026, 11, 3))
     story.contact(at(3, 10), h1)
@@ -506,8 +516,8 @@ def test_with_the_real_working_time(db, network):
     worktime = pytest.importorskip("bot.worktime")
     if not hasattr(worktime, "WorkingTime"):
         pytest.skip("bot.worktime.WorkingTime is not written yet")
-    story = fortnight(db, network)
-    working = worktime.WorkingTime.from_network(story.network)
+    working = worktime.WorkingTime.from_network(network)
+    story = fortnight(db, network, working)
     digest = digest_of(story, working_time=working)
     # Mon-Fri 09:00-17:00: HO-0004 raised 00:00, accepted 06:00, before the day began: 0;
     # HO-0007 10:00 → 12:00: 2h; HO-0009 10:00 → 11:00: 1h. Median 1h.
@@ -540,6 +550,39 @@ def test_the_fortnight(db, network):
     check_the_csv_has_the_weeks_handovers_and_no_personal_details(story)
     # The figures as written out for the pure tests above are the ones computed.
     assert digest_of(story) == sample_digest()
+    check_kept_working_times_are_read_and_older_events_worked_out(story)
+
+
+class DoubleClock(WallClock):
+    """Another network's working time: every hour counts twice."""
+
+    def between(self, a: datetime, b: datetime) -> timedelta:
+        return 2 * (b - a)
+
+
+def check_kept_working_times_are_read_and_older_events_worked_out(story):
+    # Each accepted and contacted event keeps the working time the service measured then
+    # (here, the wall clock's): the digest reads it rather than working it out again.
+    with story.sessions() as session:
+        kept = session.exec(
+            select(HandoverEvent.kind, HandoverEvent.working_seconds)
+            .where(col(HandoverEvent.kind).in_([EventKind.ACCEPTED, EventKind.CONTACTED]))
+            .order_by(HandoverEvent.id)
+        ).all()
+    assert kept[:3] == [(EventKind.ACCEPTED, 2 * 3600), (EventKind.CONTACTED, 24 * 3600),
+                        (EventKind.ACCEPTED, 4 * 3600)]  # fmt: skip
+    kept_digest = digest_of(story, working_time=DoubleClock())
+    assert (kept_digest.this_week.accept_median, kept_digest.this_week.contact_median) == (
+        2 * H,
+        15 * H,
+    )
+    # Events written before the column (NULL) are worked out with the digest's clock.
+    with story.sessions() as session:
+        session.execute(update(HandoverEvent).values(working_seconds=None))
+        session.commit()
+    assert digest_of(story) == sample_digest()
+    older = digest_of(story, working_time=DoubleClock())
+    assert (older.this_week.accept_median, older.this_week.contact_median) == (4 * H, 30 * H)
 
 
 def _texts(blocks):

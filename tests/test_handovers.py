@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -211,3 +211,22 @@ def test_the_coordinators_view_counts_open_handovers_by_state(handovers, network
     # Finished handovers are the digest's to count, not App Home's.
     assert counts == {State.PENDING: 1, State.ACCEPTED: 1, State.UNMATCHED: 1}
     assert [h.state for h in unmatched] == [State.UNMATCHED]
+
+
+def test_accept_and_first_contact_keep_the_working_time_since_raised(handovers, network, clock):
+    raised = handovers.raise_handover(referral(network), adviser_id=ADVISER).handover
+    clock.advance(timedelta(hours=3))
+    handovers.accept(
+        raised.id, card_provider="cv-clinic", actor_id=CV_STAFF, contact_by=date(2026, 12, 1)
+    )
+    clock.advance(timedelta(days=2))
+    handovers.make_contact(raised.id, card_provider="cv-clinic", actor_id=CV_STAFF)
+    trail = {e.kind: e for e in events(handovers, raised.id)}
+    working = handovers.working_time
+    created = raised.created_at
+    accepted, contacted = trail[EventKind.ACCEPTED], trail[EventKind.CONTACTED]
+    # By the network's working hours, as the digest would have worked it out.
+    assert accepted.working_seconds == working.between(created, accepted.at).total_seconds()
+    assert contacted.working_seconds == working.between(created, contacted.at).total_seconds()
+    assert 0 < accepted.working_seconds < contacted.working_seconds < 2 * 86400
+    assert trail[EventKind.CREATED].working_seconds is None
