@@ -38,8 +38,14 @@ EVENT_COLUMNS = (
     "reason", "working_seconds",
 )  # fmt: skip
 PENDING, ACCEPTED, CONTACTED = State.PENDING, State.ACCEPTED, State.CONTACTED
-TABLES = ("handover", "handover_event", "resident")
+TABLES = ("handover", "handover_event", "resident", "outbox")
 RESIDENT_COLUMNS = ("handover_id", "name", "phone", "email", "access_needs", "erased_at")
+# The card each routed handover's provider was sent, long delivered: the outbox keeps every
+# sent row, so its due-check must stay flat however many there are.
+OUTBOX_COLUMNS = (
+    "id", "key", "handover_id", "method", "channel", "slot", "status", "attempts", "in_doubt",
+    "next_at", "created_at", "sent_at", "sent_channel", "ts",
+)  # fmt: skip
 
 
 def _state(age: timedelta, roll: float) -> str:
@@ -85,6 +91,7 @@ class Rows:
         self.handovers: list[tuple] = []
         self.events: list[tuple] = []
         self.residents: list[tuple] = []
+        self.outbox: list[tuple] = []
         self._event_id = 0
 
     def _provider(self) -> tuple[str, str]:
@@ -105,7 +112,7 @@ class Rows:
         step = YEAR / self.n
         start = NOW - YEAR
         for first in range(1, self.n + 1, size):
-            self.handovers, self.events, self.residents = [], [], []
+            self.handovers, self.events, self.residents, self.outbox = [], [], [], []
             for i in range(first, min(first + size, self.n + 1)):
                 self._one(i, start + step * (i - 1))
             yield self
@@ -173,6 +180,11 @@ class Rows:
                 due, kind, created, erased,
             )
         )  # fmt: skip
+        if channel:
+            self.outbox.append(
+                (i, f"{i}:{channel}", i, "chat.postMessage", channel, "card", "sent", 1, False,
+                 created, created, created, channel, f"{i}.000100")
+            )  # fmt: skip
         if erased:
             self.residents.append((i, None, None, None, None, closed + timedelta(days=90)))
         else:
@@ -202,6 +214,7 @@ def write(engine: Engine, rows: Rows) -> None:
                 ("handover", HANDOVER_COLUMNS, batch.handovers),
                 ("handover_event", EVENT_COLUMNS, batch.events),
                 ("resident", RESIDENT_COLUMNS, batch.residents),
+                ("outbox", OUTBOX_COLUMNS, batch.outbox),
             ):
                 names = ", ".join(columns)
                 if engine.dialect.name == "sqlite":
@@ -218,7 +231,7 @@ def write(engine: Engine, rows: Rows) -> None:
         for index in indexes:
             index.create(engine)
         if engine.dialect.name == "postgresql":
-            for table in ("handover", "handover_event"):
+            for table in ("handover", "handover_event", "outbox"):
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
