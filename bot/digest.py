@@ -53,7 +53,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, String, and_, case, cast, exists, func, type_coerce
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -618,7 +631,7 @@ def _short(name: str, limit: int = 28) -> str:
 
 # -- the CSV ---------------------------------------------------------------------------------
 
-CSV_CHUNK = 2000  # handovers asked for at once by id (SQLite allows 32766 parameters)
+CSV_CHUNK = 2000  # handovers asked for at once by id, but on PostgreSQL (SQLite: 32766 at most)
 CSV_COLUMNS = (
     "reference",
     "created",
@@ -644,9 +657,9 @@ def week_csv(session: Session, *, start: datetime, end: datetime, network: Netwo
     """
     zone = ZoneInfo(network.network.timezone)
     names = {p.id: p.name for p in session.exec(select(Provider)).all()}
-    # The week's handovers by their ids, a chunk at a time. Asked as one query with the
-    # ids as a subquery, PostgreSQL expected a tenth of the table and hashed all of it: a
-    # read of every handover (1 s of the 1.4 s at a million); by id, each is an index hit.
+    # The week's handovers by their ids. Asked as one query with the ids as a subquery,
+    # PostgreSQL expected a tenth of the table and hashed all of it: a read of every
+    # handover (1 s of the 1.4 s at a million); by id, each is an index hit.
     touched = session.exec(
         select(HandoverEvent.handover_id).where(_in(start, end)).distinct()
     ).all()
@@ -683,15 +696,21 @@ def week_csv(session: Session, *, start: datetime, end: datetime, network: Netwo
         declines,
     )
     ids = sorted(touched)
-    rows = [
-        row
-        for first in range(0, len(ids), CSV_CHUNK)
-        for row in session.exec(
-            columns.where(col(Handover.id).in_(ids[first : first + CSV_CHUNK])).order_by(
-                Handover.id
-            )
-        ).all()
-    ]
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter: an IN list of 40 thousand parameters cost more to send and
+        # parse than the rows did to read (0.65 s against 0.43 s at a million).
+        in_week = col(Handover.id) == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+        rows = session.exec(columns.where(in_week).order_by(Handover.id)).all()
+    else:
+        rows = [
+            row
+            for first in range(0, len(ids), CSV_CHUNK)
+            for row in session.exec(
+                columns.where(col(Handover.id).in_(ids[first : first + CSV_CHUNK])).order_by(
+                    Handover.id
+                )
+            ).all()
+        ]
 
     @functools.cache
     def labels(needs: str | None) -> str:
