@@ -98,7 +98,8 @@ class Pacing:
     batch: int = 50
 
 
-Notice = Callable[[Session, OutboxMessage, str], None]
+# (session, message, Slack's error, whether it is held until its channel is fixed)
+Notice = Callable[[Session, OutboxMessage, str, bool], None]
 
 
 class Courier:
@@ -110,7 +111,6 @@ class Courier:
     clock: Clock
     pacing: Pacing
     on_refused: Notice | None
-    exempt_from_notice: Callable[[str], bool]
     _held_checked: datetime | None
     worker: OutboxWorker | None  # the thread delivering, when one runs
 
@@ -289,7 +289,7 @@ class Courier:
             except IntegrityError:  # another worker created the channel's slot first
                 session.rollback()
                 return None
-        return _Lease(until, row.attempts + 1, row.leased_until is not None)
+        return _Lease(row.attempts + 1, row.leased_until is not None)
 
     def _take_slot(self, session: Session, key: str, now: datetime) -> bool:
         after = now + self.pacing.pace
@@ -338,7 +338,7 @@ class Courier:
                 raise _Unresolved("parent_not_sent")
             # Sent before the outbox existed: the handover remembers where.
             handover = session.get(Handover, row.handover_id) if row.handover_id else None
-            found = _remembered(handover, row.ref_slot, row.channel)
+            found = remembered(handover, row.ref_slot, row.channel)
         if found is None:
             raise _Unresolved("parent_not_found")
         return found
@@ -391,7 +391,7 @@ class Courier:
                 session, row, lease, status=Delivery.FAILED, payload=None, error=error[:64]
             )
             if written and notify:
-                self._notice(session, row, error)
+                self._notice(session, row, error, held=False)
             session.commit()
         about = format_ref(row.handover_id) if row.handover_id else f"message {row.id}"
         # A message gone from Slack is no one's fault; anything else is worth an error.
@@ -454,7 +454,7 @@ class Courier:
                 next_at=self.clock.now() + self.pacing.held_retry,
             )  # fmt: skip
             if written and first:
-                self._notice(session, row, error)
+                self._notice(session, row, error, held=True)
             session.commit()
         if error != "channel_held":
             log.error("outbox: %s refused %s (%s); holding its messages until it is fixed",
@@ -472,9 +472,9 @@ class Courier:
                 is not None
             )
 
-    def _notice(self, session: Session, row: OutboxMessage, error: str) -> None:
-        if self.on_refused is not None and not self.exempt_from_notice(row.channel):
-            self.on_refused(session, row, error)
+    def _notice(self, session: Session, row: OutboxMessage, error: str, *, held: bool) -> None:
+        if self.on_refused is not None:
+            self.on_refused(session, row, error, held)
 
     def _backoff(self, row: OutboxMessage) -> timedelta:
         seconds = min(2 ** max(row.attempts, 0), self.pacing.backoff_max.total_seconds())
@@ -483,7 +483,9 @@ class Courier:
 
 @dataclass(frozen=True)
 class _Lease:
-    until: datetime
+    """One try's hold on a message: which attempt it is (settling checks it is still
+    ours), and whether an earlier try died mid-call (then look before posting again)."""
+
     attempt: int
     was_in_doubt: bool
 
@@ -531,7 +533,8 @@ def _retry_after(exc: SlackApiError) -> int:
         return 1
 
 
-def _remembered(handover: Handover | None, slot: str, channel: str) -> tuple[str, str] | None:
+def remembered(handover: Handover | None, slot: str, channel: str) -> tuple[str, str] | None:
+    """Where a message sent before the outbox existed is: the handover's own columns."""
     if handover is None:
         return None
     if slot == "card" and handover.card_channel == channel and handover.card_ts:

@@ -47,7 +47,6 @@ class Notifier:
         self.network = network
         self.handovers = handovers
         outbox.on_refused = self.refused
-        outbox.exempt_from_notice = lambda channel: channel == network.coordinators.channel
 
     def publish(self, session: Session, change: Change) -> None:
         """Write everything this change means, for everyone who should hear it, into the
@@ -72,19 +71,15 @@ class Notifier:
             hint = directory_suggestion(change.suggestion, change.previous, self.network)
             self.outbox.post(session, self.network.coordinators.channel, hint)
         # The adviser last: by then the handover is wherever the DM says it is.
+        adviser = handover.adviser_id
         update = adviser_update(change, self.network)
-        self.outbox.post(session, handover.adviser_id, update, handover_id=handover.id)
-        receipt = adviser_receipt(handover, self._provider(session, handover), self.network)
+        self.outbox.post(session, adviser, update, handover_id=handover.id)
         if change.kind == EventKind.CREATED:
-            self.outbox.post(
-                session, handover.adviser_id, receipt, handover_id=handover.id, slot="receipt"
-            )
-        elif self.outbox.has(session, handover.id, "receipt", handover.adviser_id) or (
-            handover.adviser_dm_ts
-        ):
-            self.outbox.update(
-                session, handover.adviser_id, receipt, of=RECEIPT, handover_id=handover.id
-            )
+            receipt = self._receipt(session, handover)
+            self.outbox.post(session, adviser, receipt, handover_id=handover.id, slot="receipt")
+        elif self.outbox.has(session, handover, "receipt", adviser):
+            receipt = self._receipt(session, handover)
+            self.outbox.update(session, adviser, receipt, of=RECEIPT, handover_id=handover.id)
 
     # -- the provider's card ----------------------------------------------------------------
 
@@ -102,7 +97,7 @@ class Notifier:
             # Unmatched: the only card is an old one whose provider already declined.
             return
         channel = card_provider.channel
-        if not self._has_card(session, handover, channel):
+        if not self.outbox.has(session, handover, "card", channel):
             return
         card = provider_card(
             handover,
@@ -115,11 +110,6 @@ class Notifier:
         line = thread_line(change, self.network)
         self.outbox.post(session, channel, line, handover_id=handover.id, thread=CARD)
 
-    def _has_card(self, session: Session, handover: Handover, channel: str) -> bool:
-        return self.outbox.has(session, handover.id, "card", channel) or (
-            handover.card_channel == channel and bool(handover.card_ts)
-        )
-
     def channels_moved(self, moved: dict[str, tuple[str, str]]) -> None:
         """Providers whose channel the network file changed: waiting messages go to the new
         channel, and each open handover's card is posted there again (the old one may be
@@ -131,9 +121,9 @@ class Notifier:
                 for handover in queries.queue_of(
                     session=session, provider_ids=[provider_id], limit=100_000
                 ):
-                    if self.outbox.has(session, handover.id, "card", new):
+                    if self.outbox.has(session, handover, "card", new):
                         continue  # its card was waiting, and now goes to the new channel
-                    if self._has_card(session, handover, old):
+                    if self.outbox.has(session, handover, "card", old):
                         self._post_card(session, handover)
             session.commit()
         self.outbox.kick()
@@ -151,9 +141,7 @@ class Notifier:
 
     def _update_unmatched(self, session: Session, handover: Handover, change: Change) -> None:
         channel = self.network.coordinators.channel
-        if not (
-            self.outbox.has(session, handover.id, "unmatched", channel) or handover.coordinator_ts
-        ):
+        if not self.outbox.has(session, handover, "unmatched", channel):
             return
         who = f"<@{change.actor_id}>" if change.actor_id else "The bot"
         verb = "routed it by hand" if change.kind == EventKind.ROUTED_BY_HAND else "withdrew it"
@@ -166,19 +154,11 @@ class Notifier:
         )
         self.outbox.update(session, channel, card, of=UNMATCHED, handover_id=handover.id)
 
-    def refused(self, session: Session, row: OutboxMessage, error: str) -> None:
+    def refused(self, session: Session, row: OutboxMessage, error: str, held: bool) -> None:
         """A message could not go: the coordinators hear once, with the handover safe."""
+        if row.channel == self.network.coordinators.channel:
+            return  # their own channel is the one refused: logged, nowhere to tell them
         ref = format_ref(row.handover_id) if row.handover_id else None
-        held = (
-            row.method == "chat.postMessage"
-            and error
-            in (
-                "channel_not_found",
-                "not_in_channel",
-                "is_archived",
-            )
-            and not row.channel.startswith(("U", "W", "D"))
-        )
         notice = delivery_problem(channel=row.channel, error=error, ref=ref, held=held)
         self.outbox.post(session, self.network.coordinators.channel, notice)
 
@@ -196,7 +176,7 @@ class Notifier:
         if provider is None:
             return
         if kind == Due.ACCEPT_REMINDER:
-            if not self._has_card(session, handover, provider.channel):
+            if not self.outbox.has(session, handover, "card", provider.channel):
                 return
             waited = self.handovers.working_time.between(
                 handover.routed_at or handover.created_at, self.handovers.clock.now()
@@ -257,6 +237,10 @@ class Notifier:
 
     def _dm(self, session: Session, handover: Handover, user_id: str, message: Message) -> None:
         self.outbox.post(session, user_id, message, handover_id=handover.id)
+
+    def _receipt(self, session: Session, handover: Handover) -> Message:
+        provider = self._provider(session, handover)
+        return adviser_receipt(handover, provider, self.network)
 
     def _provider(self, session: Session, handover: Handover):
         if handover.provider_id is None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,9 +21,18 @@ from sqlmodel import Session, col, select
 
 from bot.blocks import Message
 from bot.clock import Clock
-from bot.delivery import POST, UPDATE, Courier, Notice, OutboxWorker, Pacing, parent_of
+from bot.delivery import (
+    POST,
+    UPDATE,
+    Courier,
+    Notice,
+    OutboxWorker,
+    Pacing,
+    parent_of,
+    remembered,
+)
 from storage.db import SessionFactory
-from storage.models import Delivery, OutboxMessage
+from storage.models import Delivery, Handover, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +56,6 @@ class Outbox(Courier):
         client: WebClient,
         clock: Clock,
         pacing: Pacing | None = None,
-        exempt_from_notice: Callable[[str], bool] = lambda channel: False,
     ):
         self.sessions = sessions
         self.client = client
@@ -56,7 +63,6 @@ class Outbox(Courier):
         self.pacing = pacing or Pacing()
         # Tells the coordinators a message could not go (set by the notifier).
         self.on_refused: Notice | None = None
-        self.exempt_from_notice = exempt_from_notice
         self.worker: OutboxWorker | None = None
         self._inline = threading.Lock()
         self._held_checked: datetime | None = None
@@ -86,11 +92,14 @@ class Outbox(Courier):
     ) -> None:
         self._add(session, UPDATE, channel, message, handover_id, None, of)
 
-    def has(self, session: Session, handover_id: int, slot: str, channel: str) -> bool:
-        """Whether a message of this slot went, or is going, to this channel."""
+    def has(self, session: Session, handover: Handover, slot: str, channel: str) -> bool:
+        """Whether a message of this slot went, or is going, to this channel (including one
+        sent before the outbox existed, which the handover remembers)."""
+        if remembered(handover, slot, channel) is not None:
+            return True
         found = session.exec(
             select(OutboxMessage.id).where(
-                col(OutboxMessage.handover_id) == handover_id,
+                col(OutboxMessage.handover_id) == handover.id,
                 col(OutboxMessage.slot) == slot,
                 col(OutboxMessage.channel) == channel,
                 col(OutboxMessage.status).in_([Delivery.PENDING, Delivery.HELD, Delivery.SENT]),
