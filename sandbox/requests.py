@@ -109,15 +109,10 @@ def view_submission(
 
 
 def app_home_opened(*, team: str, user: str, dm_channel: str) -> dict[str, Any]:
-    return {
-        "token": "unused-verification-token",
-        "team_id": team,
-        "api_app_id": API_APP_ID,
-        "type": "event_callback",
-        "event_id": f"Ev{time.time_ns()}",
-        "event_time": int(time.time()),
-        "event": {"type": "app_home_opened", "user": user, "channel": dm_channel, "tab": "home"},
-    }
+    return event_callback(
+        team=team,
+        event={"type": "app_home_opened", "user": user, "channel": dm_channel, "tab": "home"},
+    )
 
 
 def event_callback(*, team: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -41,9 +41,9 @@ def main(db_url: str, api_url: str, mode: str, count: str, pace: str, timeout: s
     outbox = app.bot.outbox
     outbox.client.timeout = float(timeout)
     if mode == "raise":
+        # No worker yet: kick() would deliver inline. Writing only, then the worker.
+        outbox.worker = _Sleeping()
         for n in range(int(count)):
-            # No worker yet: kick() would deliver inline. Writing only, then the worker.
-            outbox.worker = _Sleeping()
             app.bot.handovers.raise_handover(
                 REFERRAL, adviser_id=ADVISER, request_key=f"burst{n}", prefer="cv-clinic"
             )

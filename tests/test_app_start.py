@@ -134,20 +134,16 @@ def test_a_token_slack_refuses_is_one_sentence(folder, capsys, monkeypatch, fake
     assert code == 2 and "Slack did not accept SLACK_BOT_TOKEN" in err and "invalid_auth" in err
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_http_mode_serves_health_and_stops_cleanly_on_sigterm(tmp_path, fake):
+def start_http_bot(tmp_path: Path, fake, *, secret: str) -> tuple[subprocess.Popen, int]:
+    """``python app.py --http`` as a user runs it: its own folder, network file and
+    settings, against the fake Slack. Returns the process and its port."""
     shutil.copy(ROOT / "app.py", tmp_path / "app.py")
     (tmp_path / "network.yaml").write_text(NETWORK_YAML)
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in SETTINGS},
         "SLACK_BOT_TOKEN": fake.bot_token,
-        "SLACK_SIGNING_SECRET": "s3cret",
+        "SLACK_SIGNING_SECRET": secret,
         "SLACK_API_URL": fake.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "HANDOVER_DATA_KEYS": DATA_KEY,
@@ -160,6 +156,17 @@ def test_http_mode_serves_health_and_stops_cleanly_on_sigterm(tmp_path, fake):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    return process, port
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_http_mode_serves_health_and_stops_cleanly_on_sigterm(tmp_path, fake):
+    process, port = start_http_bot(tmp_path, fake, secret="s3cret")
     try:
         health = _wait_for(f"http://127.0.0.1:{port}/healthz", process)
         assert health == {"ok": True, "database": "up"}

@@ -5,41 +5,21 @@ connections are closed, and the process exits 0."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 
 import app as entry
 from sandbox import requests
-from tests.harness import DATA_KEY, TEAM
-from tests.network import COORD_CHANNEL, COORDINATOR, NETWORK_YAML
-from tests.test_app_start import ROOT, SETTINGS, _free_port, _wait_for
+from tests.harness import TEAM
+from tests.network import COORD_CHANNEL, COORDINATOR
+from tests.test_app_start import _wait_for, start_http_bot
 
 
 def test_http_mode_finishes_the_work_in_flight_when_sigterm_arrives_mid_request(tmp_path, fake):
-    shutil.copy(ROOT / "app.py", tmp_path / "app.py")
-    (tmp_path / "network.yaml").write_text(NETWORK_YAML)
-    port, secret = _free_port(), "s3cret"
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in SETTINGS},
-        "SLACK_BOT_TOKEN": fake.bot_token,
-        "SLACK_SIGNING_SECRET": secret,
-        "SLACK_API_URL": fake.api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "HANDOVER_DATA_KEYS": DATA_KEY,
-        "PYTHONPATH": str(ROOT),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "app.py", "--http", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    secret = "s3cret"
+    process, port = start_http_bot(tmp_path, fake, secret=secret)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", process)
         # The digest is posted after the command is acknowledged; Slack answers it slowly.

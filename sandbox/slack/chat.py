@@ -57,7 +57,7 @@ def _decoded_list(args: dict, key: str, error: str) -> list | None:
 
 
 def postable_channel(ws: Workspace, args: dict) -> Channel:
-    """The channel a bot may post in, refusing as Slack does."""
+    """The channel a bot may post in (or read the history of), refusing as Slack does."""
     channel = ws.visible_channel(text_arg(args, "channel"))
     if channel is None:
         raise SlackError("channel_not_found")
@@ -134,28 +134,19 @@ def read_metadata(args: dict) -> dict | None:
 
 def history(ws: Workspace, args: dict) -> dict:
     """conversations.history: top-level messages, newest first, between oldest and latest."""
-    channel = _readable(ws, args)
+    channel = postable_channel(ws, args)
     found = _between(ws.top_level(channel.id), args)
     return _page(ws, found, args)
 
 
 def replies(ws: Workspace, args: dict) -> dict:
     """conversations.replies: the parent then its replies, oldest first."""
-    channel = _readable(ws, args)
+    channel = postable_channel(ws, args)
     parent = ws.find_message(channel.id, text_arg(args, "ts"))
     if parent is None:
         raise SlackError("thread_not_found")
     thread = [parent, *ws.replies(channel.id, parent.ts)]
     return _page(ws, list(reversed(_between(thread, args))), args, newest_first=False)
-
-
-def _readable(ws: Workspace, args: dict) -> Channel:
-    channel = ws.visible_channel(text_arg(args, "channel"))
-    if channel is None:
-        raise SlackError("channel_not_found")
-    if ws.bot_user_id not in channel.members:
-        raise SlackError("not_in_channel")
-    return channel
 
 
 def _between(messages: list[Message], args: dict) -> list[Message]:
