@@ -170,6 +170,8 @@ def test_withdraw_asks_first_and_only_a_yes_sends_the_action(page):
     expect(dialog.get_by_role("button", name="Withdraw")).to_be_focused()
     page.keyboard.press("Enter")
     expect(dialog).to_have_count(0)
+    # The dialog's close event sends the action a moment after it is gone: wait for it.
+    page.wait_for_function("() => window.seen.actions.length > 0")
     block_id = page.locator(".bk-actions").get_attribute("data-block-id")
     assert block_id  # the app sends no block_id here: Slack makes one up, and so do we
     assert seen(page)["actions"] == [
