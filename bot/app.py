@@ -15,8 +15,8 @@ from bot.audit import Audit
 from bot.clock import Clock, SystemClock
 from bot.directory import Directory, sync_directory
 from bot.freshness import FreshnessNotifier
-from bot.handovers import Handovers, Membership
-from bot.membership import ChannelMembers
+from bot.handover.handovers import Handovers, Membership
+from bot.handover.membership import ChannelMembers
 from bot.network import Network
 from bot.notifier import Notifier
 from bot.outbox import Outbox, OutboxWorker, Pacing

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.access import Access, Right
 from bot.clock import SystemClock
 from bot.errors import InvalidInput, NotFound
+from bot.handover.access import Access, Right
+from bot.handover.matching import effective_capacity
+from bot.handover.payloads import Word, _Payload
 from bot.ids import Block
-from bot.matching import effective_capacity
 from bot.network import Network
-from bot.payloads import Word, _Payload
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Capacity, DirectoryEvent, Provider

@@ -25,7 +25,7 @@ from bot.blocks.messages import (
     worker_details,
 )
 from bot.followup import Due
-from bot.handovers import Change, Handovers
+from bot.handover.handovers import Change, Handovers
 from bot.network import Network
 from bot.outbox import Outbox, Ref
 from bot.privacy import RETENTION, Erased

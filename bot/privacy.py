@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import access
-from bot.access import Access, Right
 from bot.clock import Clock
 from bot.errors import DomainError, NotFound
+from bot.handover import access
+from bot.handover.access import Access, Right
 from bot.ids import COMMAND
 from bot.network import Network
 from storage import queries

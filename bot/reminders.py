@@ -16,10 +16,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.access import Right
 from bot.errors import Conflict, InvalidInput
 from bot.followup import Due
-from bot.handovers import Handovers
+from bot.handover.access import Right
+from bot.handover.handovers import Handovers
 from storage import queries
 from storage.models import EventKind, Handover, Provider, State
 

@@ -7,13 +7,13 @@ import re
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.access import Right
 from bot.app import Bot
 from bot.audit import USAGE as AUDIT_USAGE
 from bot.audit import WITH_DETAILS
 from bot.blocks.modals import referral_modal
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
 from bot.errors import DomainError
+from bot.handover.access import Right
 from bot.ids import COMMAND
 from bot.text import escape, typed
 from handlers.errors import DAMAGED, after_ack

@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 
 from bot.app import Bot
 from bot.blocks.reminders import snoozed
+from bot.handover.payloads import CardRef
 from bot.ids import Act
-from bot.payloads import CardRef
 from bot.text import escape
 from handlers.errors import acknowledged
 

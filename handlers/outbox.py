@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.access import Right
 from bot.app import Bot
+from bot.handover.access import Right
 from bot.ids import Act
 from handlers.errors import acknowledged
 

@@ -56,9 +56,9 @@ from bot.digest import (
     weeks_before,
 )
 from bot.directory import sync_directory
-from bot.handovers import Handovers
+from bot.handover.handovers import Handovers
+from bot.handover.referral import ReferralForm, check_referral
 from bot.network import parse_duration
-from bot.referral import ReferralForm, check_referral
 from sandbox.slack.blockkit import validate_message_blocks
 from storage.db import session_factory
 from storage.models import EventKind, HandoverEvent

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from bot.directory import sync_directory
 from bot.errors import Conflict, Refused
-from bot.handovers import Handovers
-from bot.referral import ReferralForm, check_referral
+from bot.handover.handovers import Handovers
+from bot.handover.referral import ReferralForm, check_referral
 from storage.db import session_factory
 from storage.models import EventKind, HandoverEvent, Provider, State
 from tests.network import ADVISER, COORDINATOR, CV_CHANNEL, CV_STAFF, CV_STAFF2, OUTSIDER

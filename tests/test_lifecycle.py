@@ -10,7 +10,7 @@ from itertools import combinations
 
 import pytest
 
-from bot.lifecycle import Action, NotPermitted, Role, WrongState, check, who_may
+from bot.handover.lifecycle import Action, NotPermitted, Role, WrongState, check, who_may
 from storage.models import EventKind, State
 
 ADVISER, PROVIDER, COORDINATOR = Role.ADVISER, Role.PROVIDER, Role.COORDINATOR

@@ -1,4 +1,4 @@
-"""Matching: who is a candidate for a handover, in what order, and why (bot/matching.py)."""
+"""Matching: who is a candidate for a handover, in what order, and why."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.matching import (
+from bot.handover.matching import (
     AGE_BANDS,
     Candidate,
     Need,
@@ -347,14 +347,14 @@ def test_why_falls_back_to_the_service_key_when_it_has_no_label():
 
 
 def test_a_paused_provider_is_never_a_candidate():
-    from bot.matching import Need, candidates
+    from bot.handover.matching import Need, candidates
 
     found = candidates(Need(("cv",)), [provider("a", capacity="paused"), provider("b")])
     assert [c.provider.id for c in found] == ["b"]
 
 
 def test_limited_providers_come_after_open_ones_even_when_less_loaded():
-    from bot.matching import Need, candidates
+    from bot.handover.matching import Need, candidates
 
     busy_open = provider("a", open_handovers=9)
     idle_limited = provider("b", capacity="limited", open_handovers=0)
@@ -364,7 +364,7 @@ def test_limited_providers_come_after_open_ones_even_when_less_loaded():
 
 
 def test_a_provider_that_lists_languages_serves_residents_needing_one_of_them():
-    from bot.matching import Need, candidates
+    from bot.handover.matching import Need, candidates
 
     bengali = provider("a", languages=("Bengali", "Sylheti"))
     anyone = provider("b")
@@ -381,7 +381,7 @@ def test_a_provider_that_lists_languages_serves_residents_needing_one_of_them():
 def test_a_dated_pause_lifts_on_its_date():
     from datetime import date
 
-    from bot.matching import effective_capacity
+    from bot.handover.matching import effective_capacity
 
     assert effective_capacity("paused", date(2026, 12, 7), date(2026, 12, 6)) == "paused"
     assert effective_capacity("paused", date(2026, 12, 7), date(2026, 12, 7)) == "open"

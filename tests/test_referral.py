@@ -1,13 +1,13 @@
-"""The referral form's checks (bot/referral.py): what the adviser sees under each field."""
+"""The referral form's checks (bot/handover/referral.py): what the adviser sees under each field."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.errors import InvalidInput
+from bot.handover.referral import CONTEXT_LIMIT, Referral, ReferralForm, check_referral
 from bot.ids import Block
 from bot.network import parse_network
-from bot.referral import CONTEXT_LIMIT, Referral, ReferralForm, check_referral
 from storage.models import Urgency
 
 NETWORK = parse_network(

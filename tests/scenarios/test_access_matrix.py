@@ -1,4 +1,4 @@
-"""The access matrix (bot/access.py), walked cell by cell through real Slack requests.
+"""The access matrix (bot/handover/access.py), walked cell by cell through real Slack requests.
 
 Every right (each action, each view of data) by every kind of person: the adviser who
 raised the handover, a member of the provider's channel, the named worker who has since
@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from bot import access
-from bot.access import MATRIX, Kind, Right, Role
 from bot.blocks.directory import capacity_modal
 from bot.directory import ConfirmRef
+from bot.handover import access
+from bot.handover.access import MATRIX, Kind, Right, Role
+from bot.handover.payloads import CardRef
 from bot.ids import Act
-from bot.payloads import CardRef
 from sandbox import requests
 from storage import queries
 from storage.models import Handover, State
@@ -107,7 +107,7 @@ def test_every_action_someone_may_be_refused_says_why():
 
 
 def test_the_docs_show_the_matrix_as_it_is():
-    """docs/access.md holds ``python -m bot.access``'s tables; regenerate it when this fails."""
+    """docs/access.md holds the matrix's tables: regenerate them if this fails."""
     docs = (ROOT / "docs" / "access.md").read_text()
     assert access.tables() in docs
     assert "docs/access.md" in (ROOT / "README.md").read_text()

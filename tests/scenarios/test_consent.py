@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.errors import Refused
-from bot.payloads import dump_referral, load_referral
-from bot.referral import CONSENT_TEXT
+from bot.handover.payloads import dump_referral, load_referral
+from bot.handover.referral import CONSENT_TEXT
 from storage.models import Handover
 from tests.network import ADVISER, CV_CHANNEL, CV_STAFF
 from tests.scenarios.helpers import GOOD_REFERRAL, last_card
@@ -115,7 +115,7 @@ def test_the_accepting_worker_sees_what_was_agreed_when_and_by_whom(slack, fake,
 
 
 def _checked_referral() -> str:
-    from bot.referral import ReferralForm, check_referral
+    from bot.handover.referral import ReferralForm, check_referral
     from tests.network import test_network
 
     form = ReferralForm(needs=["cv"], name="Sam Resident", phone="07911 123456", consent=True)
@@ -123,6 +123,6 @@ def _checked_referral() -> str:
 
 
 def _no_plan():
-    from bot.matching import Split
+    from bot.handover.matching import Split
 
     return Split(parts=())

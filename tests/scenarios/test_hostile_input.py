@@ -281,8 +281,8 @@ def test_not_json_at_all_is_answered_not_crashed(slack, fake, db, body):
 def test_a_forged_referral_in_private_metadata_is_refused(slack, fake, db, change):
     """Regression: the second step trusted the referral carried in private_metadata, so an
     altered one reached the database (PostgreSQL refused it: a 500-like unexpected error)."""
-    from bot.payloads import dump_referral
-    from bot.referral import Referral
+    from bot.handover.payloads import dump_referral
+    from bot.handover.referral import Referral
     from storage.models import Urgency
 
     referral = Referral(

@@ -16,15 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import access, lifecycle
-from bot.access import Access, Right
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound, Refused
 from bot.followup import FollowUp
-from bot.ids import Block
-from bot.learning import DirectorySuggestion, learn_from_decline
-from bot.lifecycle import Action, Role
-from bot.matching import (
+from bot.handover import access, lifecycle
+from bot.handover.access import Access, Right
+from bot.handover.lifecycle import Action, Role
+from bot.handover.matching import (
     Candidate,
     Need,
     ProviderFacts,
@@ -34,8 +32,10 @@ from bot.matching import (
     excluded,
     split,
 )
+from bot.handover.referral import CONSENT_TEXT, NO_CONSENT, Referral
+from bot.ids import Block
+from bot.learning import DirectorySuggestion, learn_from_decline
 from bot.network import Network
-from bot.referral import CONSENT_TEXT, NO_CONSENT, Referral
 from bot.text import escape
 from bot.worktime import WorkingTime, add_working_days
 from storage import queries
@@ -638,7 +638,7 @@ class Handovers:
         return handover
 
     def _check(self, session: Session, handover: Handover, action: Action, actor_id: str):
-        """Who may is the access matrix's to say (``bot.access``); from which state, the
+        """Who may is the access matrix's to say (``bot.handover.access``); from which state, the
         lifecycle's. Someone with no right is told so whatever the state."""
         roles = self._roles(session, handover, actor_id, wanted=lifecycle.who_may(action))
         try:

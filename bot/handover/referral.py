@@ -9,8 +9,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from bot.errors import InvalidInput
+from bot.handover.matching import AGE_BANDS
 from bot.ids import Block
-from bot.matching import AGE_BANDS
 from bot.network import Network
 from storage.models import Urgency
 

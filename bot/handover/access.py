@@ -5,7 +5,7 @@ view of data) is a row of ``MATRIX``: which roles hold it, and the sentence a pe
 told when they hold none of them. ``Access.may`` answers "may this person do (or see) this"
 and ``Access.require`` refuses with that sentence; every check in ``bot/`` and
 ``handlers/`` goes through one of them. ``docs/access.md`` is rendered from ``MATRIX``
-(``python -m bot.access``) and a test keeps the two the same.
+(``python -m bot.handover.access``) and a test keeps the two the same.
 
 A role is always relative to something: the adviser and the named worker *of this
 handover*, a member *of this provider's* handover channel. Asking Slack who is in a channel
@@ -45,7 +45,7 @@ class Kind(StrEnum):
 
 class Right(StrEnum):
     """Everything someone may do or see. Lifecycle actions share their names with
-    ``bot.lifecycle.Action``."""
+    ``bot.handover.lifecycle.Action``."""
 
     RAISE = "raise"
     ACCEPT = "accept"

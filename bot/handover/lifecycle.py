@@ -1,7 +1,7 @@
 """A handover's life: which change is allowed from which state.
 
 The one place these rules live; who may make each change is the access matrix's to say
-(``bot.access``). ``storage`` applies a change as a compare-and-set, so a rule checked here
+(``bot.handover.access``). ``storage`` applies a change as a compare-and-set, so a rule checked here
 against a stale read can never apply twice.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot import access
-from bot.access import Role
+from bot.handover import access
+from bot.handover.access import Role
 from storage.models import OPEN_STATES, EventKind, State
 
 __all__ = ["RULES", "Action", "NotPermitted", "Role", "Rule", "WrongState", "check", "who_may"]

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bot.errors import DomainError
-from bot.referral import Referral
+from bot.handover.referral import Referral
 
 
 class _Payload(BaseModel):
