@@ -35,9 +35,9 @@ def build(mode):
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.app import create_app, make_client
+    from bot.directory.network import load_network
     from bot.errors import ConfigError
     from bot.logs import keep_secret
-    from bot.network import load_network
     from bot.settings import Mode, load_settings
     from storage.db import make_engine, upgrade
 

@@ -16,7 +16,7 @@ from bench.network import COORDINATOR, BenchNetwork
 from bot.app import create_app, make_client
 from bot.blocks.replies import status_message
 from bot.digest import compute_digest, last_full_week, week_csv
-from bot.network import parse_network
+from bot.directory.network import parse_network
 from handlers.events import publish_home
 from storage.db import make_engine, upgrade
 

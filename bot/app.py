@@ -13,11 +13,11 @@ from sqlalchemy.engine import Engine
 
 from bot.audit import Audit
 from bot.clock import Clock, SystemClock
-from bot.directory import Directory, sync_directory
-from bot.freshness import FreshnessNotifier
+from bot.directory.freshness import FreshnessNotifier
+from bot.directory.network import Network
+from bot.directory.providers import Directory, sync_directory
 from bot.handover.handovers import Handovers, Membership
 from bot.handover.membership import ChannelMembers
-from bot.network import Network
 from bot.notifier import Notifier
 from bot.outbox import Outbox, OutboxWorker, Pacing
 from bot.privacy import Privacy

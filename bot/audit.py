@@ -32,9 +32,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock, SystemClock
+from bot.directory.network import Network
 from bot.errors import DomainError, NotFound, Refused
 from bot.ids import COMMAND
-from bot.network import Network
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Access, format_ref
@@ -259,7 +259,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     from dotenv import find_dotenv, load_dotenv
 
-    from bot.network import load_network
+    from bot.directory.network import load_network
     from handlers.commands import parse_ref
     from storage.db import make_engine, session_factory
 

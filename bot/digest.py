@@ -70,7 +70,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.network import Network
+from bot.directory.network import Network
 from storage.models import (
     DeclineReason,
     EventKind,

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.network import Reminders
+from bot.directory.network import Reminders
 from bot.worktime import WorkingTime
 from storage.models import State
 

@@ -42,9 +42,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.directory.network import ProviderEntry, parse_network
+from bot.directory.yamltext import YamlProblem, read_yaml
 from bot.errors import ConfigError
-from bot.network import ProviderEntry, parse_network
-from bot.yamltext import YamlProblem, read_yaml
 
 DEFAULT_PLACEHOLDER = "C0CHANGEME"
 # The provider keys an import can set, in the order a new provider is written.

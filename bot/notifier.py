@@ -24,9 +24,9 @@ from bot.blocks.messages import (
     unmatched_card,
     worker_details,
 )
+from bot.directory.network import Network
 from bot.followup import Due
 from bot.handover.handovers import Change, Handovers
-from bot.network import Network
 from bot.outbox import Outbox, Ref
 from bot.privacy import RETENTION, Erased
 from bot.reminders import Reminder

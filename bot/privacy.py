@@ -16,11 +16,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
+from bot.directory.network import Network
 from bot.errors import DomainError, NotFound
 from bot.handover import access
 from bot.handover.access import Access, Right
 from bot.ids import COMMAND
-from bot.network import Network
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import EventKind, Handover, Resident, format_ref

@@ -19,7 +19,7 @@ from bot.blocks import Message, render
 from bot.blocks.digest import digest_message, week_words
 from bot.clock import Clock
 from bot.digest import compute_digest, digest_chart, last_full_week, last_seven_days, week_csv
-from bot.network import Network
+from bot.directory.network import Network
 from bot.outbox import Outbox
 from bot.text import escape
 from storage import queries

@@ -6,7 +6,7 @@ timezone-aware datetimes and gives back UTC ones; the arithmetic happens in the
 network's timezone, so the clock changes in March and October come out right and
 working time is real elapsed time (an hour of work is an hour, whatever the clocks do).
 
-How durations read (``parse_duration`` in bot/network.py makes them):
+How durations read (``parse_duration`` in bot/directory/network.py makes them):
 
 * seconds, minutes and hours are working time as they are: ``4h`` is four working hours;
 * a duration of whole days is working *days*: ``2d`` is twice the length of the typical

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.app import Bot
 from bot.blocks.directory import capacity_modal, confirmed_reply
 from bot.blocks.modals import notice_modal
-from bot.directory import ConfirmRef
+from bot.directory.providers import ConfirmRef
 from bot.errors import DomainError, InvalidInput
 from bot.ids import Act, Block, Callback
 from bot.text import escape

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from bot.network import Network
+from bot.directory.network import Network
 from sandbox.slack import FakeSlack
 
 ADVISER_ORG = "Kentish Town Job Club"

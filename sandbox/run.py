@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlmodel import SQLModel
 
 from bot.app import create_app, make_client
+from bot.directory.network import load_network
 from bot.errors import ConfigError
 from bot.logs import configure_logging, keep_secret
-from bot.network import load_network
 from bot.outbox import Pacing
 from bot.web import Server
 from sandbox import demo

@@ -1,6 +1,6 @@
 """The small network every scenario test runs in, and the people in its workspace."""
 
-from bot.network import parse_network
+from bot.directory.network import parse_network
 
 ADVISER = "UADVISER1"
 ADVISER2 = "UADVISER2"

@@ -55,10 +55,10 @@ from bot.digest import (
     week_csv,
     weeks_before,
 )
-from bot.directory import sync_directory
+from bot.directory.network import parse_duration
+from bot.directory.providers import sync_directory
 from bot.handover.handovers import Handovers
 from bot.handover.referral import ReferralForm, check_referral
-from bot.network import parse_duration
 from sandbox.slack.blockkit import validate_message_blocks
 from storage.db import session_factory
 from storage.models import EventKind, HandoverEvent

@@ -16,10 +16,10 @@ from bot.blocks.directory import (
     confirmed_nudge,
     overdue_lines,
 )
-from bot.directory import ConfirmRef, Directory, Overdue, sync_directory
+from bot.directory.network import parse_network
+from bot.directory.providers import ConfirmRef, Directory, Overdue, sync_directory
 from bot.errors import ConfigError, Refused
 from bot.ids import Act
-from bot.network import parse_network
 from sandbox.slack.blockkit import validate_message_blocks
 from storage.db import alembic_config, make_engine, session_factory, upgrade
 from storage.models import Provider

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.directory import sync_directory
+from bot.directory.providers import sync_directory
 from bot.errors import Conflict, Refused
 from bot.handover.handovers import Handovers
 from bot.handover.referral import ReferralForm, check_referral

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot import hsds
+from bot.directory.network import load_network, parse_network
 from bot.hsds import (
     HsdsError,
     Slot,
@@ -22,7 +23,6 @@ from bot.hsds import (
     read_export,
     slugify,
 )
-from bot.network import load_network, parse_network
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "hsds"

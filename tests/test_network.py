@@ -1,4 +1,4 @@
-"""The network file (bot/network.py): a coordinator's mistake is one sentence with key and line."""
+"""The network file: a coordinator's mistake is one sentence with its key and line."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.directory.network import load_network, parse_ages, parse_duration, parse_network
 from bot.errors import ConfigError
-from bot.network import load_network, parse_ages, parse_duration, parse_network
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "network.example.yaml"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.directory.network import parse_network
 from bot.errors import InvalidInput
 from bot.handover.referral import CONTEXT_LIMIT, Referral, ReferralForm, check_referral
 from bot.ids import Block
-from bot.network import parse_network
 from storage.models import Urgency
 
 NETWORK = parse_network(

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import Message, packed_sections, render
 from bot.digest import Digest, ProviderRow, WeekFigures
-from bot.network import Network
+from bot.directory.network import Network
 from bot.text import DECLINE_REASONS, OUTCOMES, clip, escape, label
 
 MAX_BLOCKS = 50  # Slack's limit for a message

@@ -25,9 +25,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import Message, packed_sections, render
-from bot.directory import Confirmation, ConfirmRef, Overdue, describe_capacity
+from bot.directory.network import Network
+from bot.directory.providers import Confirmation, ConfirmRef, Overdue, describe_capacity
 from bot.ids import Act, Block, Callback
-from bot.network import Network
 from bot.text import clip, day, escape
 from storage.models import Provider
 

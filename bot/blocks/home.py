@@ -19,10 +19,10 @@ from slack_sdk.models.views import View
 from bot.blocks import packed_sections
 from bot.blocks.directory import capacity_line, confirm_button, confirmation_words, overdue_lines
 from bot.blocks.replies import handover_line
-from bot.directory import Overdue
+from bot.directory.network import Network
+from bot.directory.providers import Overdue
 from bot.handover.payloads import CardRef
 from bot.ids import Act
-from bot.network import Network
 from bot.text import STATES, day, escape
 from storage.models import Handover, Provider, State
 

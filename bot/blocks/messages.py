@@ -18,11 +18,11 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import Message, render
 from bot.blocks.modals import resident_blocks
+from bot.directory.learning import DirectorySuggestion
+from bot.directory.network import Network
 from bot.handover.handovers import Change, RouteChoices
 from bot.handover.payloads import CardRef
 from bot.ids import Act, Block
-from bot.learning import DirectorySuggestion
-from bot.network import Network
 from bot.text import DECLINE_REASONS, OUTCOMES, STATES, URGENCIES, clip, day, escape, label
 from storage.models import DeclineReason, EventKind, Handover, Provider, Resident, State
 

@@ -14,10 +14,10 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import Message, render
 from bot.blocks.messages import route_select
+from bot.directory.network import Network
 from bot.handover.handovers import RouteChoices
 from bot.handover.payloads import CardRef
 from bot.ids import Act, Block
-from bot.network import Network
 from bot.text import day, escape, when
 from storage.models import Handover, Provider
 

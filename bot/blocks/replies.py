@@ -17,10 +17,10 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import Message, packed_sections, render
 from bot.blocks.directory import capacity_words
+from bot.directory.network import Network
 from bot.handover.handovers import Status
 from bot.handover.payloads import CardRef
 from bot.ids import COMMAND, Act
-from bot.network import Network
 from bot.text import DECLINE_REASONS, OUTCOMES, STATES, clip, day, escape, label, when
 from storage.models import EventKind, Handover, HandoverEvent, Provider
 

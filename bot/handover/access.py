@@ -24,7 +24,7 @@ from bot.ids import COMMAND
 from bot.text import escape
 
 if TYPE_CHECKING:
-    from bot.network import Network
+    from bot.directory.network import Network
     from storage.models import Handover, Provider
 
 # (channel, user) -> is the user a member of the channel?

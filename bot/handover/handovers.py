@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.clock import Clock
+from bot.directory.learning import DirectorySuggestion, learn_from_decline
+from bot.directory.network import Network
 from bot.errors import Conflict, InvalidInput, NotFound, Refused
 from bot.followup import FollowUp
 from bot.handover import access, lifecycle
@@ -34,8 +36,6 @@ from bot.handover.matching import (
 )
 from bot.handover.referral import CONSENT_TEXT, NO_CONSENT, Referral
 from bot.ids import Block
-from bot.learning import DirectorySuggestion, learn_from_decline
-from bot.network import Network
 from bot.text import escape
 from bot.worktime import WorkingTime, add_working_days
 from storage import queries

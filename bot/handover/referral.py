@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bot.directory.network import Network
 from bot.errors import InvalidInput
 from bot.handover.matching import AGE_BANDS
 from bot.ids import Block
-from bot.network import Network
 from storage.models import Urgency
 
 CONSENT_TEXT = (

@@ -22,7 +22,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.blocks.directory import capacity_modal
-from bot.directory import ConfirmRef
+from bot.directory.providers import ConfirmRef
 from bot.handover import access
 from bot.handover.access import MATRIX, Kind, Right, Role
 from bot.handover.payloads import CardRef

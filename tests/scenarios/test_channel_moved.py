@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.network import parse_network
+from bot.directory.network import parse_network
 from tests.harness import Harness
 from tests.network import ADVISER, COORD_CHANNEL, CV_CHANNEL, CV_STAFF, NETWORK_YAML
 from tests.scenarios.helpers import refer

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from bot.network import parse_network
+from bot.directory.network import parse_network
 from tests.network import (
     COORD_CHANNEL,
     COORDINATOR,

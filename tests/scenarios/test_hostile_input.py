@@ -352,7 +352,7 @@ class TestNamesFromTheNetworkFile:
 
     @pytest.fixture
     def network(self):
-        from bot.network import parse_network
+        from bot.directory.network import parse_network
         from tests.network import NETWORK_YAML
 
         hostile = NETWORK_YAML.replace(

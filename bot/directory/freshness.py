@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.directory import confirm_nudge, confirmed_nudge
-from bot.directory import Confirmation, Directory
-from bot.network import Network
+from bot.directory.network import Network
+from bot.directory.providers import Confirmation, Directory
 from bot.outbox import Outbox, nudge_slot
 
 log = logging.getLogger(__name__)

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.clock import SystemClock
+from bot.directory.network import Network
 from bot.errors import InvalidInput, NotFound
 from bot.handover.access import Access, Right
 from bot.handover.matching import effective_capacity
 from bot.handover.payloads import Word, _Payload
 from bot.ids import Block
-from bot.network import Network
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Capacity, DirectoryEvent, Provider
