@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from bot.digest import WorkingClock
+from bot.followup.digest.figures import WorkingClock
 from storage.models import EventKind, State
 
 # A Wednesday, 11:00 in London (and UTC: winter): inside working hours, mid-week.

@@ -15,8 +15,8 @@ from bench.fake import TimedFake
 from bench.network import COORDINATOR, BenchNetwork
 from bot.app import create_app, make_client
 from bot.blocks.replies import status_message
-from bot.digest import compute_digest, last_full_week, week_csv
 from bot.directory.network import parse_network
+from bot.followup.digest.figures import compute_digest, last_full_week, week_csv
 from handlers.events import publish_home
 from storage.db import make_engine, upgrade
 

@@ -7,7 +7,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.digest import percentile  # linear between closest ranks, as the digest reports
+from bot.followup.digest.figures import (
+    percentile,  # linear between closest ranks, as the digest reports
+)
 
 
 def summary(values: Sequence[float]) -> dict:

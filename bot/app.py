@@ -16,14 +16,14 @@ from bot.clock import Clock, SystemClock
 from bot.directory.freshness import FreshnessNotifier
 from bot.directory.network import Network
 from bot.directory.providers import Directory, sync_directory
+from bot.followup.digest.weekly import WeeklyDigest
+from bot.followup.reminders import Chaser
+from bot.followup.scheduler import Scheduler
 from bot.handover.handovers import Handovers, Membership
 from bot.handover.membership import ChannelMembers
 from bot.notifier import Notifier
 from bot.outbox import Outbox, OutboxWorker, Pacing
 from bot.privacy import Privacy
-from bot.reminders import Chaser
-from bot.scheduler import Scheduler
-from bot.weekly import WeeklyDigest
 from storage.db import session_factory
 
 log = logging.getLogger(__name__)

@@ -25,11 +25,11 @@ from bot.blocks.messages import (
     worker_details,
 )
 from bot.directory.network import Network
-from bot.followup import Due
+from bot.followup.due import Due
+from bot.followup.reminders import Reminder
 from bot.handover.handovers import Change, Handovers
 from bot.outbox import Outbox, Ref
 from bot.privacy import RETENTION, Erased
-from bot.reminders import Reminder
 from bot.text import day
 from storage import queries
 from storage.models import EventKind, Handover, OutboxMessage, Provider, format_ref

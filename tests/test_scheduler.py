@@ -6,7 +6,7 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
-from bot.scheduler import Scheduler
+from bot.followup.scheduler import Scheduler
 from tests.clock import MovableClock
 
 
@@ -44,7 +44,7 @@ def test_a_failing_due_check_is_logged_and_the_others_still_run(caplog):
 
     scheduler.register("broken", broken)
     scheduler.register("after", ran.append)
-    with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="bot.followup.scheduler"):
         scheduler.tick()
     assert len(ran) == 1
     [record] = caplog.records

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.worktime import (
+from bot.followup.worktime import (
     WorkingSpan,
     WorkingTime,
     add_working_days,

@@ -15,8 +15,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import Message, packed_sections, render
-from bot.digest import Digest, ProviderRow, WeekFigures
 from bot.directory.network import Network
+from bot.followup.digest.figures import Digest, ProviderRow, WeekFigures
 from bot.text import DECLINE_REASONS, OUTCOMES, clip, escape, label
 
 MAX_BLOCKS = 50  # Slack's limit for a message

@@ -69,7 +69,7 @@ class NetworkInfo(_Strict):
     @field_validator("working_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
-        from bot.worktime import parse_working_hours
+        from bot.followup.worktime import parse_working_hours
 
         parse_working_hours(value)
         return value

@@ -20,7 +20,8 @@ from bot.clock import Clock
 from bot.directory.learning import DirectorySuggestion, learn_from_decline
 from bot.directory.network import Network
 from bot.errors import Conflict, InvalidInput, NotFound, Refused
-from bot.followup import FollowUp
+from bot.followup.due import FollowUp
+from bot.followup.worktime import WorkingTime, add_working_days
 from bot.handover import access, lifecycle
 from bot.handover.access import Access, Right
 from bot.handover.lifecycle import Action, Role
@@ -37,7 +38,6 @@ from bot.handover.matching import (
 from bot.handover.referral import CONSENT_TEXT, NO_CONSENT, Referral
 from bot.ids import Block
 from bot.text import escape
-from bot.worktime import WorkingTime, add_working_days
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import (

@@ -1,6 +1,6 @@
 """The coordinators' weekly digest, posted on its day and time and on demand.
 
-The figures come from ``bot.digest``; this module decides when, and says it: the digest
+The figures come from ``figures`` beside it; this module decides when, and says it: the digest
 in the coordinators' channel, with its chart and a CSV of the week's handovers in the
 thread, and a short line in each opted-in provider's channel about what waits on them.
 """
@@ -18,8 +18,14 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from bot.blocks import Message, render
 from bot.blocks.digest import digest_message, week_words
 from bot.clock import Clock
-from bot.digest import compute_digest, digest_chart, last_full_week, last_seven_days, week_csv
 from bot.directory.network import Network
+from bot.followup.digest.figures import (
+    compute_digest,
+    digest_chart,
+    last_full_week,
+    last_seven_days,
+    week_csv,
+)
 from bot.outbox import Outbox
 from bot.text import escape
 from storage import queries

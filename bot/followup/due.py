@@ -1,7 +1,7 @@
 """Follow-up rules: after each change, when is the next reminder due, and which one.
 
 Pure: given the state, the times and the network's reminders (a provider may have its
-own), it answers (due_at, kind). The scheduler's due-check (bot/reminders.py) claims
+own), it answers (due_at, kind). The scheduler's due-check (bot/followup/reminders.py) claims
 what is due and says it; every transition sets the next one, so a handover that moves
 on stops being chased at once.
 """
@@ -13,7 +13,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.directory.network import Reminders
-from bot.worktime import WorkingTime
+from bot.followup.worktime import WorkingTime
 from storage.models import State
 
 

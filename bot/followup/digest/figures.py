@@ -93,7 +93,7 @@ _RECEIVED = (EventKind.ROUTED, EventKind.ROUTED_BY_HAND)
 
 
 class WorkingClock(Protocol):
-    """What the digest needs of ``bot.worktime.WorkingTime``."""
+    """What the digest needs of ``bot.followup.worktime.WorkingTime``."""
 
     def between(self, a: datetime, b: datetime) -> timedelta:
         """Working time from ``a`` to ``b``."""

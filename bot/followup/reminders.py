@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.errors import Conflict, InvalidInput
-from bot.followup import Due
+from bot.followup.due import Due
 from bot.handover.access import Right
 from bot.handover.handovers import Handovers
 from storage import queries
