@@ -16,7 +16,8 @@ from bench.network import COORDINATOR, BenchNetwork
 from bot.app import create_app, make_client
 from bot.blocks.replies import status_message
 from bot.directory.network import parse_network
-from bot.followup.digest.figures import compute_digest, last_full_week, week_csv
+from bot.followup.digest.figures import compute_digest, last_full_week
+from bot.followup.digest.spreadsheet import week_csv
 from handlers.events import publish_home
 from storage.db import make_engine, upgrade
 

@@ -45,18 +45,18 @@ from sqlmodel import col, select
 from bot.blocks.digest import digest_message, working_hours
 from bot.directory.network import parse_duration
 from bot.directory.providers import sync_directory
+from bot.followup.digest.chart import digest_chart
 from bot.followup.digest.figures import (
     Digest,
     ProviderRow,
     WeekFigures,
     compute_digest,
-    digest_chart,
     last_full_week,
     last_seven_days,
     percentile,
-    week_csv,
     weeks_before,
 )
+from bot.followup.digest.spreadsheet import week_csv
 from bot.handover.handovers import Handovers
 from bot.handover.referral import ReferralForm, check_referral
 from sandbox.slack.blockkit import validate_message_blocks
@@ -357,7 +357,7 @@ def check_the_csv_has_the_weeks_handovers_and_no_personal_details(story):
         text = week_csv(session, start=START, end=END, network=story.network)
     # The handovers are read a chunk of ids at a time; chunks of two give the same file.
     with story.sessions() as session, pytest.MonkeyPatch.context() as patch:
-        patch.setattr("bot.followup.digest.figures.CSV_CHUNK", 2)
+        patch.setattr("bot.followup.digest.spreadsheet.CSV_CHUNK", 2)
         assert week_csv(session, start=START, end=END, network=story.network) == text
     rows = list(csv.DictReader(io.StringIO(text)))
     # Created or changed in the week: HO-0004 … HO-0009. Not HO-0001/2/3 (nothing this

@@ -1,6 +1,7 @@
 """The coordinators' weekly digest: what happened to handovers in a week, computed in SQL.
 
-Pure data and SQL, no Slack (``bot.blocks.digest`` says it, the chart and CSV are built here).
+Pure data and SQL, no Slack: ``bot.blocks.digest`` says it; ``chart`` and ``spreadsheet``
+beside this module draw it and list its handovers.
 
 Counts are ``GROUP BY`` aggregates over ``handover_event`` for the week, so a large
 network costs one index range scan per week, never a load of every handover. Only what is
@@ -42,31 +43,20 @@ Definitions:
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    DateTime,
-    Integer,
-    String,
     and_,
-    any_,
-    bindparam,
     case,
-    cast,
     exists,
     func,
-    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -215,7 +205,7 @@ def median(values: Sequence[timedelta]) -> timedelta | None:
 # -- queries ---------------------------------------------------------------------------------
 
 
-def _in(start: datetime, end: datetime):
+def in_window(start: datetime, end: datetime):
     return and_(col(HandoverEvent.at) >= start, col(HandoverEvent.at) < end)
 
 
@@ -223,7 +213,7 @@ def _event_counts(session: Session, start: datetime, end: datetime):
     """(kind, provider_id, reason, n) for the window's events: one GROUP BY, one range scan."""
     return session.exec(
         select(HandoverEvent.kind, HandoverEvent.provider_id, HandoverEvent.reason, func.count())
-        .where(_in(start, end))
+        .where(in_window(start, end))
         .group_by(HandoverEvent.kind, HandoverEvent.provider_id, HandoverEvent.reason)
     ).all()
 
@@ -243,7 +233,7 @@ def _rerouted(session: Session, start: datetime, end: datetime) -> int:
     )
     return session.exec(
         select(func.count()).where(
-            HandoverEvent.kind == EventKind.ROUTED, _in(start, end), after_decline
+            HandoverEvent.kind == EventKind.ROUTED, in_window(start, end), after_decline
         )
     ).one()
 
@@ -268,7 +258,7 @@ def _times(
     together = func.array_agg(kept) if postgres else func.group_concat(kept)
     grouped = session.exec(
         select(HandoverEvent.kind, HandoverEvent.provider_id, together)
-        .where(col(HandoverEvent.kind).in_(kinds), _in(start, end), kept.is_not(None))
+        .where(col(HandoverEvent.kind).in_(kinds), in_window(start, end), kept.is_not(None))
         .group_by(HandoverEvent.kind, HandoverEvent.provider_id)
     ).all()
     for kind, provider_id, numbers in grouped:
@@ -282,7 +272,7 @@ def _times(
     )
     missing = session.exec(
         select(HandoverEvent.kind, HandoverEvent.provider_id, created, HandoverEvent.at).where(
-            col(HandoverEvent.kind).in_(kinds), _in(start, end), kept.is_(None)
+            col(HandoverEvent.kind).in_(kinds), in_window(start, end), kept.is_(None)
         )
     ).all()
     for kind, provider_id, raised, at in missing:
@@ -412,7 +402,7 @@ def _count_past_due(
 def _gaps(session: Session, start: datetime, end: datetime, network: Network) -> dict[str, int]:
     became_unmatched = (
         select(HandoverEvent.handover_id)
-        .where(HandoverEvent.kind == EventKind.UNMATCHED, _in(start, end))
+        .where(HandoverEvent.kind == EventKind.UNMATCHED, in_window(start, end))
         .distinct()
     )
     counts: dict[str, int] = defaultdict(int)
@@ -430,7 +420,7 @@ def _gaps(session: Session, start: datetime, end: datetime, network: Network) ->
 def _bounced(session: Session, start: datetime, end: datetime) -> list[str]:
     ids = session.exec(
         select(HandoverEvent.handover_id)
-        .where(HandoverEvent.kind == EventKind.DECLINED, _in(start, end))
+        .where(HandoverEvent.kind == EventKind.DECLINED, in_window(start, end))
         .group_by(HandoverEvent.handover_id)
         .having(func.count() >= 2)
         .order_by(HandoverEvent.handover_id)
@@ -455,7 +445,7 @@ def _trend(
         select(bucket.label("week"), outcome.label("outcome"))
         .where(
             col(HandoverEvent.kind).in_((EventKind.CLOSED, EventKind.WITHDRAWN)),
-            _in(starts[0], end),
+            in_window(starts[0], end),
         )
         .subquery()
     )
@@ -527,237 +517,3 @@ def compute_digest(
         timezone=timezone,
         now=now,
     )
-
-
-# -- the chart -------------------------------------------------------------------------------
-
-_COLOURS = {
-    Outcome.STARTED_SUPPORT.value: "#1b7837",
-    Outcome.NOT_ELIGIBLE.value: "#d6604d",
-    Outcome.COULD_NOT_CONTACT.value: "#f4a582",
-    Outcome.RESIDENT_DECLINED.value: "#92c5de",
-    Outcome.OTHER.value: "#b2abd2",
-    WITHDRAWN: "#878787",
-}
-CHART_SIZE = (12, 7)  # inches, at CHART_DPI: 1200 x 700 pixels
-CHART_DPI = 100
-CHART_PROVIDERS = 15  # bars in the time-to-accept plot, so names stay readable
-
-
-def hours(value: timedelta) -> float:
-    return value.total_seconds() / 3600
-
-
-def digest_chart(digest: Digest) -> bytes:
-    """A PNG: handovers closed per week by outcome (8 weeks, stacked), and this week's median
-    working hours to accept by provider. The same digest gives the same bytes."""
-    # The object API with its own Agg canvas: no pyplot, no global backend, thread-safe.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from bot.text import OUTCOMES
-
-    zone = ZoneInfo(digest.timezone)
-    figure = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
-    figure.subplots_adjust(left=0.06, right=0.97, top=0.92, bottom=0.2, wspace=0.45)
-    FigureCanvasAgg(figure)
-    trend_axes, accept_axes = figure.subplots(1, 2, width_ratios=(3, 2))
-
-    labels = [week.astimezone(zone).strftime("%-d %b") for week, _ in digest.trend]
-    positions = list(range(len(labels)))
-    bottoms = [0] * len(labels)
-    for key in TREND_KEYS:
-        heights = [counts.get(key, 0) for _, counts in digest.trend]
-        if not any(heights):
-            continue
-        name = "Withdrawn" if key == WITHDRAWN else OUTCOMES.get(key, key)
-        trend_axes.bar(positions, heights, bottom=bottoms, label=name, color=_COLOURS[key])
-        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-    trend_axes.set_xticks(positions, labels)
-    trend_axes.set_title("Handovers closed or withdrawn per week, by outcome", fontsize=13)
-    trend_axes.set_xlabel("Week starting", fontsize=11)
-    trend_axes.set_ylabel("Handovers", fontsize=11)
-    trend_axes.yaxis.get_major_locator().set_params(integer=True)
-    trend_axes.set_ylim(0, max([*bottoms, 1]) * 1.15)
-    if any(bottoms):
-        trend_axes.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=10, frameon=False
-        )
-    else:
-        trend_axes.text(
-            0.5,
-            0.5,
-            "None closed or withdrawn in these weeks",
-            ha="center",
-            transform=trend_axes.transAxes,
-            fontsize=12,
-            color="#555555",
-        )
-
-    # The slowest at the top; a big network shows its slowest CHART_PROVIDERS.
-    timed = [row for row in digest.providers if row.accept_median is not None]
-    timed.sort(key=lambda row: (-hours(row.accept_median), row.name))
-    slowest = f" (slowest {CHART_PROVIDERS})" if len(timed) > CHART_PROVIDERS else ""
-    timed = timed[:CHART_PROVIDERS][::-1]
-    names = [_short(row.name) for row in timed]
-    values = [hours(row.accept_median) for row in timed]
-    accept_axes.barh(range(len(timed)), values, color="#2166ac")
-    accept_axes.set_yticks(range(len(timed)), names, fontsize=10)
-    for index, value in enumerate(values):
-        accept_axes.text(value, index, f" {value:.1f}", va="center", fontsize=10)
-    accept_axes.set_title(f"Median time to accept this week{slowest}", fontsize=13)
-    accept_axes.set_xlabel("Working hours", fontsize=11)
-    accept_axes.set_xlim(0, max([*values, 1]) * 1.2)
-    if not timed:
-        accept_axes.text(
-            0.5,
-            0.5,
-            "No handovers accepted this week",
-            ha="center",
-            transform=accept_axes.transAxes,
-            fontsize=12,
-            color="#555555",
-        )
-    for axes in (trend_axes, accept_axes):
-        axes.spines[["top", "right"]].set_visible(False)
-        axes.tick_params(labelsize=10)
-
-    out = io.BytesIO()
-    # No Software/date metadata: the bytes depend on the data alone.
-    figure.savefig(out, format="png", dpi=CHART_DPI, metadata={"Software": None})
-    return out.getvalue()
-
-
-def _short(name: str, limit: int = 28) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
-
-
-# -- the CSV ---------------------------------------------------------------------------------
-
-CSV_CHUNK = 2000  # handovers asked for at once by id, but on PostgreSQL (SQLite: 32766 at most)
-CSV_COLUMNS = (
-    "reference",
-    "created",
-    "needs",
-    "postcode_district",
-    "urgency",
-    "provider",
-    "state",
-    "accepted_at",
-    "contacted_at",
-    "closed_at",
-    "outcome",
-    "declines",
-)
-
-
-def week_csv(session: Session, *, start: datetime, end: datetime, network: Network) -> str:
-    """One row per handover created or changed in ``[start, end)``, with no personal details.
-
-    Selects named columns only, so the resident's details (their own table), the context,
-    notes and free text can never reach the file. Times are local to the network, as
-    ``YYYY-MM-DD HH:MM``; ``declines`` counts every decline of the handover so far.
-    """
-    zone = ZoneInfo(network.network.timezone)
-    names = {p.id: p.name for p in session.exec(select(Provider)).all()}
-    # The week's handovers by their ids. Asked as one query with the ids as a subquery,
-    # PostgreSQL expected a tenth of the table and hashed all of it: a read of every
-    # handover (1 s of the 1.4 s at a million); by id, each is an index hit.
-    touched = session.exec(
-        select(HandoverEvent.handover_id).where(_in(start, end)).distinct()
-    ).all()
-    # Counted per row through the handover_id index: a grouped count of every decline in
-    # the history, joined after, read all of them (O(history), half a second at 1M).
-    declines = (
-        select(func.count())
-        .where(
-            col(HandoverEvent.handover_id) == col(Handover.id),
-            HandoverEvent.kind == EventKind.DECLINED,
-        )
-        .scalar_subquery()
-    )
-
-    # Per row, the driver's values as they come: the needs as their JSON text (a week has
-    # a few dozen distinct lists, each decoded once) and the times without the column
-    # type's conversion to UTC (aware on PostgreSQL, naive UTC on SQLite), as ``moment``
-    # converts each once, to local time. 40 thousand rows made both add up.
-    def stamp(column):
-        return type_coerce(column, DateTime(timezone=True))
-
-    columns = select(
-        Handover.id,
-        stamp(Handover.created_at),
-        cast(Handover.needs, String),
-        Handover.postcode_district,
-        Handover.urgency,
-        Handover.provider_id,
-        Handover.state,
-        stamp(Handover.accepted_at),
-        stamp(Handover.contacted_at),
-        stamp(Handover.closed_at),
-        Handover.outcome,
-        declines,
-    )
-    ids = sorted(touched)
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter: an IN list of 40 thousand parameters cost more to send and
-        # parse than the rows did to read (0.65 s against 0.43 s at a million).
-        in_week = col(Handover.id) == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
-        rows = session.exec(columns.where(in_week).order_by(Handover.id)).all()
-    else:
-        rows = [
-            row
-            for first in range(0, len(ids), CSV_CHUNK)
-            for row in session.exec(
-                columns.where(col(Handover.id).in_(ids[first : first + CSV_CHUNK])).order_by(
-                    Handover.id
-                )
-            ).all()
-        ]
-
-    @functools.cache
-    def labels(needs: str | None) -> str:
-        return "; ".join(network.service_label(need) for need in json.loads(needs or "[]"))
-
-    def moment(value: datetime | None) -> str:
-        if value is None:
-            return ""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        # "YYYY-MM-DD HH:MM": isoformat's first 16 characters, a third of strftime's cost.
-        return value.astimezone(zone).isoformat(" ", "minutes")[:16]
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for (
-        handover_id,
-        created,
-        needs,
-        district,
-        urgency,
-        provider_id,
-        state,
-        accepted_at,
-        contacted_at,
-        closed_at,
-        outcome,
-        n_declines,
-    ) in rows:
-        writer.writerow(
-            (
-                format_ref(handover_id),
-                moment(created),
-                labels(needs),
-                district or "",
-                urgency,
-                names.get(provider_id, provider_id or ""),
-                state,
-                moment(accepted_at),
-                moment(contacted_at),
-                moment(closed_at),
-                outcome or "",
-                n_declines,
-            )
-        )
-    return out.getvalue()

@@ -19,13 +19,13 @@ from bot.blocks import Message, render
 from bot.blocks.digest import digest_message, week_words
 from bot.clock import Clock
 from bot.directory.network import Network
+from bot.followup.digest.chart import digest_chart
 from bot.followup.digest.figures import (
     compute_digest,
-    digest_chart,
     last_full_week,
     last_seven_days,
-    week_csv,
 )
+from bot.followup.digest.spreadsheet import week_csv
 from bot.outbox import Outbox
 from bot.text import escape
 from storage import queries
