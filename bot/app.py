@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine
 
 from bot.audit import Audit
 from bot.clock import Clock, SystemClock
+from bot.delivery.notifier import Notifier
+from bot.delivery.outbox import Outbox, OutboxWorker, Pacing
 from bot.directory.freshness import FreshnessNotifier
 from bot.directory.network import Network
 from bot.directory.providers import Directory, sync_directory
@@ -21,8 +23,6 @@ from bot.followup.reminders import Chaser
 from bot.followup.scheduler import Scheduler
 from bot.handover.handovers import Handovers, Membership
 from bot.handover.membership import ChannelMembers
-from bot.notifier import Notifier
-from bot.outbox import Outbox, OutboxWorker, Pacing
 from bot.privacy import Privacy
 from storage.db import session_factory
 

@@ -315,7 +315,7 @@ class Delivery(StrEnum):
 
 class OutboxMessage(SQLModel, table=True):
     """One message the bot must send, written in the transaction of the change that causes
-    it and delivered by the outbox worker (bot/outbox.py)."""
+    it and delivered by the outbox worker (bot/delivery/outbox.py)."""
 
     __tablename__ = "outbox"
     __table_args__ = (

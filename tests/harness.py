@@ -18,7 +18,7 @@ from typing import Any
 from werkzeug.test import Client
 
 from bot.app import create_app, make_client
-from bot.outbox import Pacing
+from bot.delivery.outbox import Pacing
 from bot.web import wsgi_app
 from sandbox import requests
 

@@ -14,8 +14,8 @@ import time
 from datetime import timedelta
 
 from bot.app import create_app, make_client
+from bot.delivery.outbox import OutboxWorker, Pacing
 from bot.handover.referral import Referral
-from bot.outbox import OutboxWorker, Pacing
 from storage.db import make_engine
 from storage.models import Urgency
 from tests.harness import DATA_KEY

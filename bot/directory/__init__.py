@@ -7,6 +7,6 @@ entry is (``freshness``), what declines teach about an entry (``learning``), and
 Open Referral / HSDS import that writes provider entries (``openreferral``).
 
 May use the kernel, the access rights and payloads of ``bot.handover`` (who may change a
-provider's capacity), ``bot.blocks`` and the outbox of ``bot.delivery`` for the nudges it
+provider's capacity), ``bot.blocks`` and the outbox of ``bot.delivery.courier`` for the nudges it
 writes, and ``storage``.
 """

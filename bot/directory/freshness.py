@@ -14,9 +14,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.directory import confirm_nudge, confirmed_nudge
+from bot.delivery.outbox import Outbox, nudge_slot
 from bot.directory.network import Network
 from bot.directory.providers import Confirmation, Directory
-from bot.outbox import Outbox, nudge_slot
 
 log = logging.getLogger(__name__)
 

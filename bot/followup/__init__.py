@@ -6,5 +6,5 @@ claims it, reminders and escalation (``reminders``), and the weekly digest
 (``digest``: its figures, chart, CSV and posting).
 
 May use the kernel, ``bot.handover`` (a reminder is a step of a handover's life), the
-network file, ``bot.blocks`` and the outbox of ``bot.delivery``, and ``storage``.
+network file, ``bot.blocks`` and the outbox of ``bot.delivery.courier``, and ``storage``.
 """

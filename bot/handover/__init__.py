@@ -7,5 +7,5 @@ service that applies each change as one transaction.
 
 May use the kernel (``bot.errors``, ``bot.ids``, ``bot.text``, ``bot.clock``), the network
 file and working time, and ``storage``. It knows nothing of Slack's requests: the
-notifier in ``bot.delivery`` decides who is told of a change.
+notifier in ``bot.delivery.courier`` decides who is told of a change.
 """

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from bot.delivery.outbox import Pacing
 from bot.handover.referral import Referral
-from bot.outbox import Pacing
 from storage.models import Delivery, OutboxMessage
 from tests.network import ADVISER, COORD_CHANNEL, COORDINATOR, CV_CHANNEL, CV_STAFF, OUTSIDER
 from tests.scenarios.helpers import refer

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from bot.blocks import Message, render
 from bot.blocks.digest import digest_message, week_words
 from bot.clock import Clock
+from bot.delivery.outbox import Outbox
 from bot.directory.network import Network
 from bot.followup.digest.chart import digest_chart
 from bot.followup.digest.figures import (
@@ -26,7 +27,6 @@ from bot.followup.digest.figures import (
     last_seven_days,
 )
 from bot.followup.digest.spreadsheet import week_csv
-from bot.outbox import Outbox
 from bot.text import escape
 from storage import queries
 from storage.db import SessionFactory

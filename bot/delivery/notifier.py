@@ -2,7 +2,7 @@
 
 Nothing here calls Slack. Each change's messages are written to the outbox in the
 change's own transaction (``publish`` is called by the Handovers service before it
-commits), and the outbox delivers them: retried, paced, in order, once (bot/outbox.py).
+commits), and the outbox delivers them: retried, paced, in order, once (bot/delivery/outbox.py).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from bot.blocks.messages import (
     unmatched_card,
     worker_details,
 )
+from bot.delivery.outbox import Outbox, Ref
 from bot.directory.network import Network
 from bot.followup.due import Due
 from bot.followup.reminders import Reminder
 from bot.handover.handovers import Change, Handovers
-from bot.outbox import Outbox, Ref
 from bot.privacy import RETENTION, Erased
 from bot.text import day
 from storage import queries

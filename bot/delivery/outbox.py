@@ -4,7 +4,7 @@ A change and the messages it causes are written in one transaction (``Outbox.pos
 ``Outbox.update`` take the change's session), so a crash loses neither. A thread line or
 an update names the message it belongs to by slot (``Ref(slot="card")``): it can be
 written before that message has even been posted. The delivering (in order, leased,
-paced, retried, never twice) is in bot/delivery.py, and the worker thread there runs it.
+paced, retried, never twice) is in bot/delivery/courier.py, and the worker thread there runs it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot.blocks import Message
 from bot.clock import Clock
-from bot.delivery import (
+from bot.delivery.courier import (
     POST,
     UPDATE,
     Courier,

@@ -1,4 +1,4 @@
-"""Delivering the outbox (bot/outbox.py): the worker's side.
+"""Delivering the outbox (bot/delivery/outbox.py): the worker's side.
 
 - In order per key (one handover in one channel): only the oldest undelivered message of
   a key is tried, so a thread line never overtakes its card, nor an update its post.
