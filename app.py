@@ -37,7 +37,7 @@ def build(mode):
     from bot.app import create_app, make_client
     from bot.directory.network import load_network
     from bot.errors import ConfigError
-    from bot.logs import keep_secret
+    from bot.privacy.logs import keep_secret
     from bot.settings import Mode, load_settings
     from storage.db import make_engine, upgrade
 
@@ -97,7 +97,7 @@ def _secrets(settings) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     # The .env of the folder the bot is started in, as Settings reads it.
     load_dotenv(find_dotenv(usecwd=True))
-    from bot.logs import configure_logging
+    from bot.privacy.logs import configure_logging
 
     # Human lines, or JSON with LOG_FORMAT=json; never a token or a resident's details.
     configure_logging(logging.INFO)

@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
 
-from bot.audit import Audit
 from bot.clock import Clock, SystemClock
 from bot.delivery.notifier import Notifier
 from bot.delivery.outbox import Outbox, OutboxWorker, Pacing
@@ -23,7 +22,8 @@ from bot.followup.reminders import Chaser
 from bot.followup.scheduler import Scheduler
 from bot.handover.handovers import Handovers, Membership
 from bot.handover.membership import ChannelMembers
-from bot.privacy import Privacy
+from bot.privacy.audit import Audit
+from bot.privacy.erasure import Privacy
 from storage.db import session_factory
 
 log = logging.getLogger(__name__)

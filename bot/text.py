@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from storage.models import DeclineReason, Outcome, State, Urgency
+from bot.errors import DomainError
+from storage.models import DeclineReason, Outcome, State, Urgency, ref_number
 
 DECLINE_REASONS = {
     DeclineReason.NOT_ELIGIBLE: "Not eligible",
@@ -73,3 +74,13 @@ def label(mapping: dict, key: str | None) -> str:
     if key is None:
         return "—"
     return mapping.get(key, key)
+
+
+def parse_ref(text: str) -> int:
+    """The handover a typed reference names, or a sentence saying it is not one."""
+    number = ref_number(text)
+    if number is None:
+        raise DomainError(
+            f"`{escape(text.strip()[:40])}` is not a handover reference like HO-0042."
+        )
+    return number

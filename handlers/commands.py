@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import re
-
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.app import Bot
-from bot.audit import USAGE as AUDIT_USAGE
-from bot.audit import WITH_DETAILS
 from bot.blocks.modals import referral_modal
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
 from bot.errors import DomainError
 from bot.handover.access import Right
 from bot.ids import COMMAND
-from bot.text import escape, typed
+from bot.privacy.audit import USAGE as AUDIT_USAGE
+from bot.privacy.audit import WITH_DETAILS
+from bot.text import escape, parse_ref, typed
 from handlers.errors import DAMAGED, after_ack
 from storage.models import Access
-
-_REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
-
-
-def parse_ref(text: str) -> int:
-    match = _REF.match(text.strip())
-    if not match:
-        raise DomainError(
-            f"`{escape(text.strip()[:40])}` is not a handover reference like HO-0042."
-        )
-    return int(match.group(1))
 
 
 def open_referral(bot: Bot, client: WebClient, trigger_id: str, user_id: str) -> None:

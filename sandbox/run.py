@@ -23,7 +23,7 @@ from bot.app import create_app, make_client
 from bot.delivery.outbox import Pacing
 from bot.directory.network import load_network
 from bot.errors import ConfigError
-from bot.logs import configure_logging, keep_secret
+from bot.privacy.logs import configure_logging, keep_secret
 from bot.web import Server
 from sandbox import demo
 from sandbox.slack import FakeSlack

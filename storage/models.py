@@ -6,6 +6,7 @@ they can be erased without touching the anonymous record and its history.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -247,6 +248,15 @@ class Handover(HandoverBase, table=True):
 
 def format_ref(handover_id: int | None) -> str:
     return f"HO-{handover_id:04d}" if handover_id is not None else "HO-????"
+
+
+_REF = re.compile(r"^(?:HO-?)?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def ref_number(text: str) -> int | None:
+    """The handover id in a reference as people type it (``HO-0042``, ``ho42``, ``42``)."""
+    match = _REF.match(text.strip())
+    return int(match.group(1)) if match else None
 
 
 class Resident(SQLModel, table=True):

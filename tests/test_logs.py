@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from bot import logs
-from bot.logs import REDACTED, configure_logging
+from bot.privacy import logs
+from bot.privacy.logs import REDACTED, configure_logging
 from tests.harness import DATA_KEY, SIGNING_SECRET
 from tests.network import CV_CHANNEL, CV_STAFF
 from tests.scenarios.helpers import GOOD_REFERRAL, last_card, refer

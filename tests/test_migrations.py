@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import event, text
 from sqlmodel import SQLModel
 
-from bot.privacy import Privacy
+from bot.privacy.erasure import Privacy
 from storage.db import alembic_config, make_engine, session_factory, upgrade
 from tests.network import test_network as make_network
 

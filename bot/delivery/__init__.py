@@ -5,6 +5,6 @@ the outbox (messages written in the transaction of the change that causes them),
 courier (the worker that delivers them to Slack at Slack's pace, retries, holds a channel
 that refuses, and never posts twice). Other ways of reaching people than Slack belong here.
 
-May use the kernel, ``bot.handover``, ``bot.directory``, ``bot.followup``, ``bot.privacy``
+May use the kernel, ``bot.handover``, ``bot.directory``, ``bot.followup``, ``bot.privacy.erasure``
 (what a change means for each person), ``bot.blocks`` (what they see) and ``storage``.
 """

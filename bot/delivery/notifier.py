@@ -29,7 +29,7 @@ from bot.directory.network import Network
 from bot.followup.due import Due
 from bot.followup.reminders import Reminder
 from bot.handover.handovers import Change, Handovers
-from bot.privacy import RETENTION, Erased
+from bot.privacy.erasure import RETENTION, Erased
 from bot.text import day
 from storage import queries
 from storage.models import EventKind, Handover, OutboxMessage, Provider, format_ref

@@ -11,7 +11,7 @@ import json
 
 from sqlalchemy import text
 
-from bot import audit
+from bot.privacy import audit
 from tests.network import (
     ADVISER,
     COORDINATOR,

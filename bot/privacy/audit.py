@@ -11,7 +11,7 @@ Slack tells us, display names. The resident's details are not in it, nor the fre
 notes people wrote, unless it is asked for ``with-details`` (for the resident's own
 request): then a second file has the details, decrypted, and the notes are included.
 
-    python -m bot.audit HO-0042 --out HO-0042.csv [--with-details]
+    python -m bot.privacy.audit HO-0042 --out HO-0042.csv [--with-details]
 
 writes the same CSV for an operator, reading DATABASE_URL (and HANDOVER_DATA_KEYS).
 """
@@ -244,7 +244,7 @@ def _details_csv(handover, resident) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.audit", description="Export a handover's audit trail as CSV."
+        prog="python -m bot.privacy.audit", description="Export a handover's audit trail as CSV."
     )
     parser.add_argument("ref", help="the handover, like HO-0042")
     parser.add_argument("--out", required=True, help="the CSV file to write")
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     from dotenv import find_dotenv, load_dotenv
 
     from bot.directory.network import load_network
-    from handlers.commands import parse_ref
+    from bot.text import parse_ref
     from storage.db import make_engine, session_factory
 
     load_dotenv(find_dotenv(usecwd=True))
