@@ -34,11 +34,11 @@ def build(mode):
     from slack_bolt.error import BoltError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.app import create_app, make_client
     from bot.directory.network import load_network
     from bot.errors import ConfigError
     from bot.privacy.logs import keep_secret
     from bot.settings import Mode, load_settings
+    from server.factory import create_app, make_client
     from storage.db import make_engine, upgrade
 
     settings = load_settings()
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     app.scheduler.start()
     try:
         if mode is Mode.HTTP:
-            from bot.web import serve
+            from server.web import serve
 
             serve(app, engine, host=args.host, port=args.port)
         else:
@@ -138,7 +138,7 @@ def serve_socket_mode(app, app_token: str, *, handler_class=None, stopping=None)
     what is in flight finishes (the caller then calls ``finish``)."""
     import threading
 
-    from bot.web import finish_listeners, on_stop_signals
+    from server.web import finish_listeners, on_stop_signals
 
     if handler_class is None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler as handler_class

@@ -2,6 +2,6 @@
 
 Everything runs on this machine: the fake Slack Web API (sandbox/slack) on localhost, the
 bot (``app.py --http``) and a bare Bolt app each in a process of its own behind the same
-production server (bot/web.py, waitress), and the database (SQLite, and PostgreSQL when one
+production server (server/web.py, waitress), and the database (SQLite, and PostgreSQL when one
 is reachable). See docs/performance.md.
 """

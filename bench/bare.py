@@ -1,7 +1,7 @@
 """Bare Bolt: the floor. The minimum for each request the bench sends, and nothing else.
 
 It acknowledges and says what the bot says (the same modals and card, sent as they are,
-recorded from the bot), served by the same production server as the bot (bot/web.py).
+recorded from the bot), served by the same production server as the bot (server/web.py).
 
 python -m bench.bare SAMPLES.json PORT     (SLACK_API_URL, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)
 """
@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from sqlalchemy import create_engine
 
 from bot.ids import COMMAND, Act
-from bot.web import serve
+from server.web import serve
 
 
 def bare_app(samples: dict, *, token: str, secret: str, api_url: str) -> App:

@@ -13,12 +13,12 @@ from bench import generate
 from bench.databases import fresh_database
 from bench.fake import TimedFake
 from bench.network import COORDINATOR, BenchNetwork
-from bot.app import create_app, make_client
 from bot.blocks.replies import status_message
 from bot.directory.network import parse_network
 from bot.followup.digest.figures import compute_digest, last_full_week
 from bot.followup.digest.spreadsheet import week_csv
 from handlers.events import publish_home
+from server.factory import create_app, make_client
 from storage.db import make_engine, upgrade
 
 PROVIDERS = 200  # a very large network

@@ -8,11 +8,11 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.app import Bot
 from bot.blocks.modals import accept_modal, decline_modal, outcome_modal, referral_modal
 from bot.handover.lifecycle import Action
 from bot.handover.payloads import CardRef, load_referral
 from bot.ids import Act
+from bot.services import Bot
 from handlers.commands import open_referral
 from handlers.errors import acknowledged
 from handlers.events import publish_home

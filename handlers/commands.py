@@ -5,7 +5,6 @@ from __future__ import annotations
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.app import Bot
 from bot.blocks.modals import referral_modal
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
 from bot.errors import DomainError
@@ -13,6 +12,7 @@ from bot.handover.access import Right
 from bot.ids import COMMAND
 from bot.privacy.audit import USAGE as AUDIT_USAGE
 from bot.privacy.audit import WITH_DETAILS
+from bot.services import Bot
 from bot.text import escape, parse_ref, typed
 from handlers.errors import DAMAGED, after_ack
 from storage.models import Access

@@ -8,12 +8,12 @@ from datetime import date
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.app import Bot
 from bot.blocks.directory import capacity_modal, confirmed_reply
 from bot.blocks.modals import notice_modal
 from bot.directory.providers import ConfirmRef
 from bot.errors import DomainError, InvalidInput
 from bot.ids import Act, Block, Callback
+from bot.services import Bot
 from bot.text import escape
 from handlers import values
 from handlers.errors import acknowledged, after_ack

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.app import Bot
 from bot.blocks.home import home_view
 from bot.handover.access import Right
+from bot.services import Bot
 from storage.models import Access
 
 

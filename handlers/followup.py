@@ -7,10 +7,10 @@ import re
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.app import Bot
 from bot.blocks.reminders import snoozed
 from bot.handover.payloads import CardRef
 from bot.ids import Act
+from bot.services import Bot
 from bot.text import escape
 from handlers.errors import acknowledged
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.app import Bot
 from bot.handover.access import Right
 from bot.ids import Act
+from bot.services import Bot
 from handlers.errors import acknowledged
 
 

@@ -7,12 +7,12 @@ from datetime import date
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.app import Bot
 from bot.blocks.modals import accepted_modal, choice_modal, notice_modal
 from bot.errors import DomainError, InvalidInput, Refused
 from bot.handover.payloads import ModalMeta, load_referral
 from bot.handover.referral import NO_CONSENT, Referral, ReferralForm, check_referral
 from bot.ids import Block, Callback
+from bot.services import Bot
 from bot.text import escape, typed
 from handlers import values
 from storage.models import Access

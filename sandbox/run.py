@@ -19,15 +19,15 @@ from pathlib import Path
 
 from sqlmodel import SQLModel
 
-from bot.app import create_app, make_client
 from bot.delivery.outbox import Pacing
 from bot.directory.network import load_network
 from bot.errors import ConfigError
 from bot.privacy.logs import configure_logging, keep_secret
-from bot.web import Server
 from sandbox import demo
 from sandbox.slack import FakeSlack
 from sandbox.ui import SandboxUI
+from server.factory import create_app, make_client
+from server.web import Server
 from storage import crypto
 from storage.db import make_engine, upgrade
 

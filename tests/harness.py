@@ -17,10 +17,10 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from bot.app import create_app, make_client
 from bot.delivery.outbox import Pacing
-from bot.web import wsgi_app
 from sandbox import requests
+from server.factory import create_app, make_client
+from server.web import wsgi_app
 
 SIGNING_SECRET = "test-signing-secret"
 # The test databases' key for residents' details (HANDOVER_DATA_KEYS); tests/test_crypto.py

@@ -13,9 +13,9 @@ import sys
 import time
 from datetime import timedelta
 
-from bot.app import create_app, make_client
 from bot.delivery.outbox import OutboxWorker, Pacing
 from bot.handover.referral import Referral
+from server.factory import create_app, make_client
 from storage.db import make_engine
 from storage.models import Urgency
 from tests.harness import DATA_KEY

@@ -5,7 +5,7 @@ import threading
 import time
 import urllib.request
 
-from bot.web import Server
+from server.web import Server
 from tests.harness import sign
 from tests.network import ADVISER
 

@@ -1,10 +1,12 @@
-"""The app factory: one Bolt app with everything it needs, built the same way in tests."""
+"""The app factory: one Bolt app with everything it needs, built the same way in tests.
+
+The composition root: it builds the bot's services (``bot``) and registers the listeners
+(``handlers``) on one Bolt app, so nothing below it needs to know what sits above."""
 
 from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor
-from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -24,27 +26,11 @@ from bot.handover.handovers import Handovers, Membership
 from bot.handover.membership import ChannelMembers
 from bot.privacy.audit import Audit
 from bot.privacy.erasure import Privacy
+from bot.services import Bot
+from handlers import register_all
 from storage.db import session_factory
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Bot:
-    """What every listener needs, handed to it in ``context["bot"]``."""
-
-    network: Network
-    handovers: Handovers
-    directory: Directory
-    notifier: Notifier
-    freshness: FreshnessNotifier
-    chaser: Chaser
-    weekly: WeeklyDigest
-    clock: Clock
-    privacy: Privacy
-    client: WebClient
-    outbox: Outbox
-    audit: Audit
 
 
 class HandoverApp(App):
@@ -173,8 +159,6 @@ def create_app(
     def provide_bot(context, next):
         context["bot"] = bot
         return next()
-
-    from handlers import register_all
 
     register_all(app)
     return app

@@ -1,0 +1,37 @@
+"""The bot's services, as every listener gets them (``context["bot"]``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.clock import Clock
+from bot.delivery.notifier import Notifier
+from bot.delivery.outbox import Outbox
+from bot.directory.freshness import FreshnessNotifier
+from bot.directory.network import Network
+from bot.directory.providers import Directory
+from bot.followup.digest.weekly import WeeklyDigest
+from bot.followup.reminders import Chaser
+from bot.handover.handovers import Handovers
+from bot.privacy.audit import Audit
+from bot.privacy.erasure import Privacy
+
+
+@dataclass
+class Bot:
+    """What every listener needs, handed to it in ``context["bot"]``."""
+
+    network: Network
+    handovers: Handovers
+    directory: Directory
+    notifier: Notifier
+    freshness: FreshnessNotifier
+    chaser: Chaser
+    weekly: WeeklyDigest
+    clock: Clock
+    privacy: Privacy
+    client: WebClient
+    outbox: Outbox
+    audit: Audit
