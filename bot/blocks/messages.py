@@ -20,8 +20,9 @@ from bot.blocks import Message, render
 from bot.blocks.modals import resident_blocks
 from bot.directory.learning import DirectorySuggestion
 from bot.directory.network import Network
-from bot.handover.handovers import Change, RouteChoices
+from bot.handover.handovers import Change
 from bot.handover.payloads import CardRef
+from bot.handover.routing import RouteChoices
 from bot.ids import Act, Block
 from bot.text import DECLINE_REASONS, OUTCOMES, STATES, URGENCIES, clip, day, escape, label
 from storage.models import DeclineReason, EventKind, Handover, Provider, Resident, State

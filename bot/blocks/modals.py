@@ -26,10 +26,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.directory.network import Network
-from bot.handover.handovers import Suggestions
 from bot.handover.matching import AGE_BANDS
 from bot.handover.payloads import ModalMeta, dump_referral
 from bot.handover.referral import CONSENT_TEXT, CONTEXT_LIMIT, Referral
+from bot.handover.routing import Suggestions
 from bot.ids import Act, Block, Callback
 from bot.text import DECLINE_REASONS, OUTCOMES, URGENCIES, clip, day, escape, when
 from storage.models import Handover, Resident, Urgency

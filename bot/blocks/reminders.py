@@ -15,8 +15,8 @@ from slack_sdk.models.blocks import (
 from bot.blocks import Message, render
 from bot.blocks.messages import route_select
 from bot.directory.network import Network
-from bot.handover.handovers import RouteChoices
 from bot.handover.payloads import CardRef
+from bot.handover.routing import RouteChoices
 from bot.ids import Act, Block
 from bot.text import day, escape, when
 from storage.models import Handover, Provider
