@@ -23,7 +23,7 @@ from server.factory import create_app, make_client
 from server.web import wsgi_app
 
 SIGNING_SECRET = "test-signing-secret"
-# The test databases' key for residents' details (HANDOVER_DATA_KEYS); tests/test_crypto.py
+# The test databases' key for residents' details (HANDOVER_DATA_KEYS); tests/storage/test_crypto.py
 # makes its own to try rotation and wrong keys.
 DATA_KEY = "0s0mhq7hcGuV9WKm5-BwWa5yqMNZLpYKrQ7YnuT6v1A="
 TEAM = "T0001"

@@ -27,7 +27,7 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 def parse_duration(text: str) -> timedelta:
-    """``90s``, ``30m``, ``4h``, ``2d`` -> timedelta (days are working days; see issue 5)."""
+    """``90s``, ``30m``, ``4h``, ``2d`` -> timedelta (days are working days)."""
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f"{text!r} is not a duration like 90s, 30m, 4h or 2d")

@@ -1,4 +1,4 @@
-"""Working time: the clock that reminders are counted in (issue 5).
+"""Working time: the clock that reminders are counted in.
 
 A network works the hours in its file (``Mon-Fri 09:00-17:00``, or ``always``) in its
 own timezone, and not on England and Wales bank holidays. Everything here takes

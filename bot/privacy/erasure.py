@@ -131,8 +131,8 @@ class Privacy:
 
         The details are encrypted (with a random IV), so the database cannot compare them:
         every resident row not yet erased is read and decrypted here. That is bounded by the
-        database and fine for a one-off command; issue 7 may want a keyed hash (an HMAC of
-        the normalised name and contact) stored alongside, to find them by index instead.
+        database and fine for a one-off command; a keyed hash (an HMAC of
+        the normalised name and contact) stored alongside would find them by index instead.
         """
         key = _identity(resident)
         rows = session.exec(select(Resident).where(col(Resident.erased_at).is_(None))).all()

@@ -1,6 +1,6 @@
 """The outbox across real processes: killed mid-burst and restarted, or two at once.
 
-Each bot is a separate Python process (tests/outbox_process.py) with its own outbox
+Each bot is a separate Python process (tests/delivery/outbox_process.py) with its own outbox
 worker thread, against the fake Slack and the test database (SQLite and PostgreSQL).
 """
 
@@ -18,14 +18,14 @@ from sqlmodel import Session, select
 from storage.models import Delivery, OutboxMessage
 from tests.network import CV_CHANNEL
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACE = 0.02  # seconds between posts to one channel (Slack's is about 1 s; tests are quick)
 
 
 def bot(db, fake, mode: str, count: int = 0, timeout: float = 10.0) -> subprocess.Popen:
     url = db.url.render_as_string(hide_password=False)
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.outbox_process", url, fake.api_url, mode, str(count),
+        [sys.executable, "-m", "tests.delivery.outbox_process", url, fake.api_url, mode, str(count),
          str(PACE), str(timeout)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -11,7 +11,7 @@ import pytest
 from bot.directory.network import load_network, parse_ages, parse_duration, parse_network
 from bot.errors import ConfigError
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "network.example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "network.example.yaml"
 
 GOOD = """\
 network:

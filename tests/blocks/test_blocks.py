@@ -39,7 +39,7 @@ from sandbox.slack.blockkit import validate_message_blocks, validate_view
 from storage.models import EventKind, HandoverEvent, Provider, Resident, State
 from tests.factories import ADVISER, CONTACT_BY, T0, WORKER, handover
 
-NETWORK = load_network(Path(__file__).resolve().parent.parent / "network.example.yaml")
+NETWORK = load_network(Path(__file__).resolve().parents[2] / "network.example.yaml")
 TZ = NETWORK.network.timezone
 
 COORDINATOR = "U0COORD001"

@@ -343,7 +343,7 @@ def test_why_falls_back_to_the_service_key_when_it_has_no_label():
     assert found.why(LABELS).startswith("offers forklift;")
 
 
-# -- capacity and language (issue 4) ------------------------------------------------------
+# -- capacity and language -------------------------------------------------------------
 
 
 def test_a_paused_provider_is_never_a_candidate():

@@ -1,4 +1,4 @@
-"""Working time (issue 5): hours, bank holidays, clock changes, and the arithmetic on them."""
+"""Working time: hours, bank holidays, clock changes, and the arithmetic on them."""
 
 from __future__ import annotations
 

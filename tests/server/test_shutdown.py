@@ -14,7 +14,7 @@ import app as entry
 from sandbox import requests
 from tests.harness import TEAM
 from tests.network import COORD_CHANNEL, COORDINATOR
-from tests.test_app_start import _wait_for, start_http_bot
+from tests.server.test_app_start import _wait_for, start_http_bot
 
 
 def test_http_mode_finishes_the_work_in_flight_when_sigterm_arrives_mid_request(tmp_path, fake):

@@ -1,4 +1,4 @@
-"""A bot process for tests/test_outbox_processes.py: raises a burst, or only delivers.
+"""A bot process for tests/delivery/test_outbox_processes.py: raises a burst, or only delivers.
 
     python -m tests.outbox_process DB_URL SLACK_API_URL raise N PACE [TIMEOUT]
     python -m tests.outbox_process DB_URL SLACK_API_URL deliver 0 PACE [TIMEOUT]

@@ -19,7 +19,7 @@ import app
 from tests.harness import DATA_KEY
 from tests.network import NETWORK_YAML
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = (
     "SLACK_BOT_TOKEN",
     "SLACK_APP_TOKEN",

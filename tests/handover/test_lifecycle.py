@@ -36,7 +36,7 @@ EXPECTED = {
         EventKind.ROUTED_BY_HAND,
         PENDING,
     ),
-    # Issue 4: a coordinator re-opens a finished handover; it comes back to them to route.
+    # A coordinator re-opens a finished handover; it comes back to them to route.
     Action.REOPEN: ({CLOSED, WITHDRAWN}, {COORDINATOR}, EventKind.REOPENED, UNMATCHED),
 }
 
