@@ -77,6 +77,9 @@ class SandboxUI:
     # -- what the page shows ----------------------------------------------------------
 
     def state(self, *, as_: str = "", conv: str = "", thread: str = "") -> dict:
+        # Read before what it describes: a change made while this state is being put
+        # together bumps the version again, so the page's next poll redraws with it.
+        version = self.fake.version
         me = self.personas.get(as_) or self.personas[self.order[0]]
         users = {u["id"]: u["real_name"] for u in self.fake.users()}
         users[self.fake.bot_user_id] = APP_NAME
@@ -91,7 +94,7 @@ class SandboxUI:
         conversation = self._conversation(me, conv or (mine[0]["id"] if mine else "home"), users)
         modal = self._modal(me)
         return {
-            "version": self.fake.version,
+            "version": version,
             "team": {"name": self.fake.team_name},
             "me": vars(me),
             "personas": [vars(self.personas[p]) for p in self.order],

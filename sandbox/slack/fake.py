@@ -180,9 +180,10 @@ class FakeSlack:
     def response_url(self, user: str, channel: str, message_ts: str | None = None) -> str:
         """A response_url for an interaction by ``user`` in ``channel``.
 
-        ``message_ts`` names the channel message the interaction came from, which
-        ``replace_original`` / ``delete_original`` act on; without it they act on the
-        user's latest ephemeral in that channel.
+        ``message_ts`` names the message the interaction came from (in the channel, or an
+        ephemeral one shown to ``user``), which ``replace_original`` / ``delete_original``
+        act on. Without it (a slash command's URL) there is no original: as in Slack,
+        ``replace_original`` is ignored and ``delete_original`` finds nothing.
         """
         with self._lock:
             url = self._ws.issue_response_url(user, self._channel_id(channel), message_ts)
@@ -406,6 +407,7 @@ class FakeSlack:
             else:
                 reply = self._answer_response_url(token, payload)
             self._record("response_url", {**payload, **where}, reply)
+            self._changed()  # a reply shown, replaced or deleted: the page redraws
             return reply
 
     def _answer_response_url(self, token: str, payload: dict) -> Reply:
