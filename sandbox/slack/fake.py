@@ -254,9 +254,33 @@ class FakeSlack:
             )
             self._changed()
 
-    def close_modal(self, user: str) -> None:
-        """The person closed their top modal (Cancel), as Slack does without asking the app."""
-        self.answer_view_submission(user, {})
+    def close_modal(self, user: str) -> dict:
+        """The person closed their top modal (Cancel), as Slack does without asking the app.
+
+        Returns the view that closed, for a ``view_closed`` if it asked ``notify_on_close``.
+        """
+        with self._lock:
+            stack = self._ws.modal_stacks.get(user) or []
+            if not stack:
+                raise ValueError(f"{user} has no open modal to close")
+            closed = stack.pop()
+            self._changed()
+            return copy.deepcopy(closed.payload)
+
+    def close_all_modals(self) -> dict[str | None, list[dict]]:
+        """Every open modal closes, as when the Slack client they were open in reloads.
+
+        Returns the closed views by user, top of each stack first.
+        """
+        with self._lock:
+            closed = {
+                user: [copy.deepcopy(view.payload) for view in reversed(stack)]
+                for user, stack in self._ws.modal_stacks.items()
+                if stack
+            }
+            self._ws.modal_stacks.clear()
+            self._changed()
+            return closed
 
     def users(self) -> list[dict]:
         with self._lock:
