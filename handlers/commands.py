@@ -89,7 +89,8 @@ def _reopen(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
 
 def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
     bot.handovers.access.require(command["user_id"], Right.DIGEST)
-    respond(text="Working out the digest…", response_type="ephemeral")
+    # One reply, when it is done: Slack cannot replace a command's earlier reply, so a
+    # "working on it" note would stay on screen after the digest had arrived.
     bot.weekly.on_demand(bot.clock.now())
     channel = bot.network.coordinators.channel
     respond(text=f"The digest for the last 7 days is in <#{channel}>.", response_type="ephemeral")

@@ -108,6 +108,19 @@ def view_submission(
     }
 
 
+def view_closed(*, team: str, user: str, view: dict, is_cleared: bool) -> dict[str, Any]:
+    """A modal the person closed, sent only for views that asked ``notify_on_close``;
+    ``is_cleared`` when its whole stack closed at once."""
+    return {
+        "type": "view_closed",
+        "team": {"id": team},
+        "user": {"id": user},
+        "api_app_id": API_APP_ID,
+        "view": view,
+        "is_cleared": is_cleared,
+    }
+
+
 def app_home_opened(*, team: str, user: str, dm_channel: str) -> dict[str, Any]:
     return event_callback(
         team=team,

@@ -77,6 +77,9 @@ class SandboxUI:
     # -- what the page shows ----------------------------------------------------------
 
     def state(self, *, as_: str = "", conv: str = "", thread: str = "") -> dict:
+        # Read before what it describes: a change made while this state is being put
+        # together bumps the version again, so the page's next poll redraws with it.
+        version = self.fake.version
         me = self.personas.get(as_) or self.personas[self.order[0]]
         users = {u["id"]: u["real_name"] for u in self.fake.users()}
         users[self.fake.bot_user_id] = APP_NAME
@@ -91,7 +94,7 @@ class SandboxUI:
         conversation = self._conversation(me, conv or (mine[0]["id"] if mine else "home"), users)
         modal = self._modal(me)
         return {
-            "version": self.fake.version,
+            "version": version,
             "team": {"name": self.fake.team_name},
             "me": vars(me),
             "personas": [vars(self.personas[p]) for p in self.order],
@@ -272,7 +275,16 @@ class SandboxUI:
         me = self._persona(body)
         view = self._open_view(me, body.get("view_id"))
         self.errors.pop(view["id"], None)
-        self.fake.close_modal(me.id)
+        self._closed(me.id, [self.fake.close_modal(me.id)], is_cleared=False)
+        return {}
+
+    def reload(self, body: dict) -> dict:
+        """The page was opened or reloaded: it is every persona's Slack client, and a
+        reloaded Slack client closes the modals that were open in it."""
+        for user, views in self.fake.close_all_modals().items():
+            for view in views:
+                self.errors.pop(view["id"], None)
+            self._closed(user, views, is_cleared=True)
         return {}
 
     def home(self, body: dict) -> dict:
@@ -294,6 +306,7 @@ class SandboxUI:
         "action": action,
         "submit": submit,
         "close": close,
+        "reload": reload,
         "home": home,
         "reset": reset,
     }
@@ -332,6 +345,20 @@ class SandboxUI:
             if ephemeral["channel"] == channel and ephemeral["ts"] == ts:
                 return {**ephemeral, "is_ephemeral": True}
         raise Refusal("That message is gone.")
+
+    def _closed(self, user: str | None, views: list[dict], *, is_cleared: bool) -> None:
+        """Tell the bot of closed views that asked to know; Slack shows the person nothing
+        whatever the bot answers, so neither does the page."""
+        for view in views:
+            if not view.get("notify_on_close") or user is None:
+                continue
+            payload = requests.view_closed(
+                team=self.fake.team_id, user=user, view=view, is_cleared=is_cleared
+            )
+            try:
+                self._send(requests.interaction(payload))
+            except Refusal as refusal:
+                log.warning("view_closed for %s was not taken: %s", view["id"], refusal)
 
     def _send(self, encoded: tuple[str, str]) -> dict:
         """POST to the bot's endpoint as Slack does, and return its acknowledgement."""

@@ -256,7 +256,15 @@ def use_response_url(ws: Workspace, token: str) -> ResponseUrl:
 
 
 def respond(ws: Workspace, url: ResponseUrl, payload: dict) -> None:
-    """Apply one response_url post: delete, replace, post in channel, or show ephemerally."""
+    """Apply one response_url post: delete, replace, post in channel, or show ephemerally.
+
+    Only an interaction with a message has an original to replace or delete (Slack's
+    "Modifying messages": the response_url "can also be used to update the original
+    interactive message"). A slash command's response_url has none: Slack ignores
+    ``replace_original`` there and shows the reply as a new message, so a "working…"
+    note sent through it stays on screen. ``delete_original`` with nothing to delete is
+    refused, so an app cannot believe it removed something that is still shown.
+    """
     if bool_arg(payload, "delete_original"):
         _delete_original(ws, url)
         return
@@ -265,7 +273,7 @@ def respond(ws: Workspace, url: ResponseUrl, payload: dict) -> None:
     except SlackError as refusal:
         refusal.status = 400
         raise
-    if bool_arg(payload, "replace_original"):
+    if bool_arg(payload, "replace_original") and url.message_ts is not None:
         _replace_original(ws, url, content)
     elif payload.get("response_type") == "in_channel":
         ws.post(
@@ -291,27 +299,35 @@ def _ephemeral(ws: Workspace, url: ResponseUrl, content: Content) -> Ephemeral:
     )
 
 
-def _original(ws: Workspace, url: ResponseUrl) -> Message | Ephemeral | None:
-    """The message the interaction came from: a channel message, else the user's last
-    ephemeral in that channel (where ephemeral buttons live)."""
-    if url.message_ts:
-        return ws.find_message(url.channel, url.message_ts)
-    shown = [e for e in ws.ephemerals if e.user == url.user and e.channel == url.channel]
-    return shown[-1] if shown else None
+def _original(ws: Workspace, url: ResponseUrl) -> Message | Ephemeral:
+    """The message the interaction came from: a channel message, or an ephemeral one
+    shown to the same user (where "only visible to you" buttons live)."""
+    found: Message | Ephemeral | None = None
+    if url.message_ts is not None:
+        found = ws.find_message(url.channel, url.message_ts) or next(
+            (
+                e
+                for e in ws.ephemerals
+                if e.ts == url.message_ts and e.user == url.user and e.channel == url.channel
+            ),
+            None,
+        )
+    if found is None:
+        raise SlackError("message_not_found", status=404)
+    return found
 
 
 def _replace_original(ws: Workspace, url: ResponseUrl, content: Content) -> None:
     original = _original(ws, url)
-    if original is None:
-        raise SlackError("message_not_found", status=404)
+    # The whole message is replaced, not merged as chat.update does.
     original.text = content.text
     original.blocks = content.blocks or []
+    if isinstance(original, Message):
+        original.attachments = content.attachments
 
 
 def _delete_original(ws: Workspace, url: ResponseUrl) -> None:
     original = _original(ws, url)
-    if original is None:
-        raise SlackError("message_not_found", status=404)
     if isinstance(original, Message):
         ws.delete_message(original)
     else:

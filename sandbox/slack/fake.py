@@ -180,9 +180,10 @@ class FakeSlack:
     def response_url(self, user: str, channel: str, message_ts: str | None = None) -> str:
         """A response_url for an interaction by ``user`` in ``channel``.
 
-        ``message_ts`` names the channel message the interaction came from, which
-        ``replace_original`` / ``delete_original`` act on; without it they act on the
-        user's latest ephemeral in that channel.
+        ``message_ts`` names the message the interaction came from (in the channel, or an
+        ephemeral one shown to ``user``), which ``replace_original`` / ``delete_original``
+        act on. Without it (a slash command's URL) there is no original: as in Slack,
+        ``replace_original`` is ignored and ``delete_original`` finds nothing.
         """
         with self._lock:
             url = self._ws.issue_response_url(user, self._channel_id(channel), message_ts)
@@ -253,9 +254,33 @@ class FakeSlack:
             )
             self._changed()
 
-    def close_modal(self, user: str) -> None:
-        """The person closed their top modal (Cancel), as Slack does without asking the app."""
-        self.answer_view_submission(user, {})
+    def close_modal(self, user: str) -> dict:
+        """The person closed their top modal (Cancel), as Slack does without asking the app.
+
+        Returns the view that closed, for a ``view_closed`` if it asked ``notify_on_close``.
+        """
+        with self._lock:
+            stack = self._ws.modal_stacks.get(user) or []
+            if not stack:
+                raise ValueError(f"{user} has no open modal to close")
+            closed = stack.pop()
+            self._changed()
+            return copy.deepcopy(closed.payload)
+
+    def close_all_modals(self) -> dict[str | None, list[dict]]:
+        """Every open modal closes, as when the Slack client they were open in reloads.
+
+        Returns the closed views by user, top of each stack first.
+        """
+        with self._lock:
+            closed = {
+                user: [copy.deepcopy(view.payload) for view in reversed(stack)]
+                for user, stack in self._ws.modal_stacks.items()
+                if stack
+            }
+            self._ws.modal_stacks.clear()
+            self._changed()
+            return closed
 
     def users(self) -> list[dict]:
         with self._lock:
@@ -406,6 +431,7 @@ class FakeSlack:
             else:
                 reply = self._answer_response_url(token, payload)
             self._record("response_url", {**payload, **where}, reply)
+            self._changed()  # a reply shown, replaced or deleted: the page redraws
             return reply
 
     def _answer_response_url(self, token: str, payload: dict) -> Reply:

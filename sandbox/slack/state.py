@@ -154,7 +154,9 @@ class ResponseUrl:
     token: str
     user: str
     channel: str
-    message_ts: str | None  # the message the interaction came from, if it was in a channel
+    # The message (in the channel, or ephemeral) the interaction came from; None for a
+    # slash command, which has no original message to replace or delete.
+    message_ts: str | None
     issued_at: float
     uses: int = 0
 

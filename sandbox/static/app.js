@@ -9,12 +9,17 @@ import * as bk from "./blockkit.js";
 const { mrkdwn, renderBlocks, renderModal, collectValues } = bk;
 
 const POLL_MS = 700;
+// Right after the person does something the bot's answer is on its way (a reply through the
+// response_url, a card updated): look more often for a moment, so it shows at once.
+const BURST_MS = 120;
+const BURST_FOR_MS = 2500;
 const POLL_HIDDEN_MS = 3000; // while the tab is in the background
 const RETRY_MS = 2000; // while the server does not answer
 const NEAR_BOTTOM_PX = 48;
 const NARROW = window.matchMedia("(max-width: 760px)");
 const LS_PERSONA = "sandbox.persona";
 const LS_SELECTION = "sandbox.selection";
+const RELOAD = "/sandbox/reload";
 
 const ROLE_GROUPS = [
   ["adviser", "Advisers"],
@@ -170,9 +175,12 @@ let offline = false;
 let refusals = 0; // state requests refused in a row
 let probing = false; // the next state request asks without a conversation
 
+let burstUntil = 0;
+
 function schedule(ms) {
   clearTimeout(pollTimer);
-  pollTimer = setTimeout(refresh, ms ?? (document.hidden ? POLL_HIDDEN_MS : POLL_MS));
+  const every = document.hidden ? POLL_HIDDEN_MS : performance.now() < burstUntil ? BURST_MS : POLL_MS;
+  pollTimer = setTimeout(refresh, ms ?? every);
 }
 
 async function refresh() {
@@ -248,9 +256,12 @@ async function refresh() {
   }
 }
 
+let started = null; // the page's first request, which every other POST waits for
+
 /** POST JSON; shows the error when the answer is not ok; always polls again right after. */
 async function post(path, body) {
   let data;
+  if (started && path !== RELOAD) await started;
   try {
     const res = await fetch(path, {
       method: "POST",
@@ -277,6 +288,7 @@ async function post(path, body) {
     showError("The sandbox server is not answering. Is it still running?");
   }
   data.seq = fetchCounter + 1; // a state fetched from now on already has this change
+  burstUntil = performance.now() + BURST_FOR_MS;
   refresh();
   return data;
 }
@@ -1466,7 +1478,9 @@ document.addEventListener("visibilitychange", () => {
   if (!document.hidden) refresh();
 });
 
+// This page is every persona's Slack client, and a reloaded Slack client closes the modals
+// that were open in it: so the first request closes them, and then the state is read.
+started = post(RELOAD, {});
 if (store.sel?.kind === "home" && store.persona) openHome();
 restoreDraft();
 renderHeader(null);
-refresh();

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.run import Sandbox
+
 STATIC = Path(__file__).resolve().parents[2] / "sandbox" / "static"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -87,3 +89,27 @@ def page(_demo_page):
     )
     yield page
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example network, a fresh .sandbox/
+    monkeypatch.delenv("NETWORK_FILE", raising=False)
+    running = Sandbox(port=0, folder=tmp_path / ".sandbox")
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    yield running
+    running.stop()
+    thread.join(timeout=15)
+
+
+@pytest.fixture
+def tab(browser, sandbox):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(sandbox.url)
+    yield page
+    context.close()
+    assert not errors, f"the page raised: {errors}"

@@ -9,7 +9,6 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from slack_sdk.webhook import WebhookClient
 
 from sandbox.slack import FakeSlack
 from sandbox.slack.blockkit import validate_message_blocks, validate_view
@@ -433,40 +432,6 @@ def test_injected_ordinary_error_is_a_200_refusal(fake, client):
         assert raised.value.response.status_code == 200
         assert raised.value.response["error"] == "fatal_error"
     assert client.users_info(user="U1")["ok"]
-
-
-# response_url
-
-
-def test_response_url_posts_ephemerally_by_default(fake):
-    answer = WebhookClient(fake.response_url(user="U1", channel="C1")).send(text="Saved")
-    assert (answer.status_code, answer.body) == (200, "ok")
-    assert [e["text"] for e in fake.ephemerals("U1")] == ["Saved"]
-    [call] = fake.calls_to("response_url")
-    assert call.ok and call.args == {"text": "Saved", "user": "U1", "channel": "C1"}
-
-
-def test_response_url_in_channel_replace_and_delete(fake, client):
-    in_channel = WebhookClient(fake.response_url(user="U1", channel="C1"))
-    in_channel.send(text="Handover raised", response_type="in_channel")
-    [message] = fake.messages("C1")
-
-    original = WebhookClient(fake.response_url("U2", "C1", message_ts=message["ts"]))
-    original.send(text="Accepted", blocks=[SECTION], replace_original=True)
-    assert [(m["text"], m["blocks"]) for m in fake.messages("C1")] == [("Accepted", [SECTION])]
-    original.send_dict({"delete_original": True})
-    assert fake.messages("C1") == []
-    assert fake.calls_to("response_url")[-1].args["delete_original"] is True
-
-
-def test_response_url_refusals(fake):
-    url = fake.response_url(user="U1", channel="C1")
-    answer = WebhookClient(url).send(blocks=[SECTION])
-    assert (answer.status_code, answer.body) == (400, "no_text")
-    for _ in range(4):
-        WebhookClient(url).send(text="again")
-    assert WebhookClient(url).send(text="sixth").status_code == 404  # five uses at most
-    assert fake.calls_to("response_url")[0].error == "no_text"
 
 
 # reset

@@ -1,10 +1,17 @@
-"""What the stand-in Slack does for the sandbox: file uploads and surviving a restart."""
+"""What the stand-in Slack does for the sandbox: file uploads, surviving a restart, and
+closing modals when the page reloads."""
 
+import json
+import threading
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 from slack_sdk import WebClient
 
+from sandbox.demo import Persona
 from sandbox.slack import FakeSlack
+from sandbox.ui import SandboxUI
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -65,3 +72,67 @@ def test_the_workspace_survives_a_restart(tmp_path):
     with FakeSlack(store=store) as reset:
         assert reset.messages("C1") == []  # reset is saved too
         assert [u["id"] for u in reset.users() if u["id"] == "U1"] == ["U1"]
+
+
+class _Bot(BaseHTTPRequestHandler):
+    """The bot's endpoint: keeps what the page's Slack sent it, acknowledges with 200."""
+
+    received: list[dict] = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.received.append(json.loads(parse_qs(body)["payload"][0]))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format, *args):
+        pass
+
+
+def _page_post(fake: FakeSlack, verb: str, **body) -> dict:
+    request = urllib.request.Request(
+        f"{fake.base_url}/sandbox/{verb}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def _modal(fake: FakeSlack, user: str, title: str, **extra) -> str:
+    view = {"type": "modal", "title": {"type": "plain_text", "text": title}, "blocks": []}
+    opened = client(fake).views_open(trigger_id=fake.issue_trigger_id(user), view={**view, **extra})
+    return opened["view"]["id"]
+
+
+def test_reloading_the_page_closes_every_modal_and_tells_the_bot_only_when_asked():
+    bot = ThreadingHTTPServer(("127.0.0.1", 0), _Bot)
+    threading.Thread(target=bot.serve_forever, daemon=True).start()
+    _Bot.received = []
+    people = [Persona(u, u, "adviser", "Org", "Adviser") for u in ("U1", "U2")]
+    with FakeSlack() as fake:
+        fake.routes = SandboxUI(
+            fake,
+            people,
+            signing_secret="s3cret",
+            bot_url=lambda: f"http://127.0.0.1:{bot.server_address[1]}/slack/events",
+            reset=lambda: None,
+        )
+        for person in people:
+            fake.add_user(person.id, name=person.name)
+        asked = _modal(fake, "U1", "Asks", notify_on_close=True, callback_id="asks")
+        _modal(fake, "U2", "Does not ask")
+
+        # Cancel closes the top modal; a view that asked hears of it.
+        assert _page_post(fake, "close", **{"as": "U1"}, view_id=asked) == {"ok": True}
+        [closed] = _Bot.received
+        assert closed["type"] == "view_closed" and closed["view"]["id"] == asked
+        assert closed["user"] == {"id": "U1"} and closed["is_cleared"] is False
+
+        again = _modal(fake, "U1", "Asks again", notify_on_close=True)
+        assert _page_post(fake, "reload") == {"ok": True}
+        assert fake.open_views("U1") == [] and fake.open_views("U2") == []
+        assert [(p["view"]["id"], p["is_cleared"]) for p in _Bot.received[1:]] == [(again, True)]
+    bot.shutdown()
+    bot.server_close()
