@@ -589,9 +589,9 @@ function renderHeader(data) {
   if (me) {
     ui.convMe.append(
       avatar(me.id, me.name),
-      h("span", { class: "conv-me-text" }, h("span", { class: "conv-me-name", text: me.name }), h("span", { class: "conv-me-title", text: me.title || me.org || "" })),
+      h("span", { class: "conv-me-text" }, h("span", { class: "conv-me-name", text: me.name }), h("span", { class: "conv-me-title", text: me.org || me.title || "" })),
     );
-    ui.convMe.setAttribute("aria-label", `Signed in as ${me.name}${me.title ? `, ${me.title}` : ""}`);
+    ui.convMe.setAttribute("aria-label", `Signed in as ${personaLabel(me).replaceAll(" · ", ", ")}`);
   }
 
   const label = currentConvLabel(data);

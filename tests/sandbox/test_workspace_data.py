@@ -62,3 +62,16 @@ def test_people_come_by_organisation_with_their_role_in_words():
         "provider": "provider staff",
         "coordinator": "coordinator",
     }
+
+
+def test_the_readme_lists_the_persona_menu_as_the_page_shows_it():
+    """The page writes each entry as name · organisation · role (app.js personaLabel)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Trying it in the sandbox", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and " · " in line]
+    cells = [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows]
+    listed = [(org, entries.split("<br>")) for org, entries in cells]
+    expected: dict[str, list[str]] = {}
+    for p in people(load_network(EXAMPLE_NETWORK)):
+        expected.setdefault(p.org, []).append(" · ".join([p.name, p.org, p.title]))
+    assert listed == list(expected.items())
