@@ -646,7 +646,9 @@ function datepicker(element, where, ctx, { input = null } = {}) {
   const check = () => {
     const fine = !text.value.trim() || parseDate(text.value, locale) !== null;
     text.setCustomValidity(fine ? "" : `Enter the date as ${pattern}.`);
-    text.toggleAttribute("aria-invalid", !fine && !input);
+    // In an input block the block's error says it (setError); on its own, the field does.
+    if (!input && !fine) text.setAttribute("aria-invalid", "true");
+    else if (!input) text.removeAttribute("aria-invalid");
     return fine;
   };
   let sent = initial || null;
