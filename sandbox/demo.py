@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from bot.directory.network import Network
 from sandbox.slack import FakeSlack
@@ -17,31 +20,56 @@ _STAFF_NAMES = [
 _COORDINATOR_NAMES = ["Cora Mensah", "Colin Reid", "Farah Idris", "Gwen Lloyd"]
 
 
+COUNCIL = "Council"
+# What each role is called in the persona menu: "Priya Shah · Northside CV Clinic · provider staff".
+ROLE_TITLES = {"adviser": "adviser", "provider": "provider staff", "coordinator": "coordinator"}
+
+
 @dataclass(frozen=True)
 class Persona:
     id: str
     name: str
     role: str  # adviser | provider | coordinator
     org: str
-    title: str
+    title: str  # the role in words (ROLE_TITLES)
 
 
 def people(network: Network) -> list[Persona]:
-    """Two advisers, one member of staff per provider, and the network's coordinators."""
-    found = [
-        Persona(user_id, name, "adviser", ADVISER_ORG, f"Adviser at {ADVISER_ORG}")
-        for user_id, name in _ADVISERS
-    ]
+    """Two advisers, one member of staff per provider, and the network's coordinators, in the
+    order the persona menu shows them: the advisers' job club, each provider, the council."""
+
+    def persona(user_id: str, name: str, role: str, org: str) -> Persona:
+        return Persona(user_id, name, role, org, ROLE_TITLES[role])
+
+    found = [persona(user_id, name, "adviser", ADVISER_ORG) for user_id, name in _ADVISERS]
     for index, provider in enumerate(network.providers):
         name = _STAFF_NAMES[index % len(_STAFF_NAMES)]
-        found.append(
-            Persona(staff_id(provider.id), name, "provider", provider.name, f"{provider.name}")
-        )
-    council = "Council coordinator"
+        found.append(persona(staff_id(provider.id), name, "provider", provider.name))
     for index, user_id in enumerate(network.coordinators.users):
         name = _COORDINATOR_NAMES[index % len(_COORDINATOR_NAMES)]
-        found.append(Persona(user_id, name, "coordinator", "Council", council))
+        found.append(persona(user_id, name, "coordinator", COUNCIL))
     return found
+
+
+def network_locale(timezone: str) -> str:
+    """The locale the page writes dates and times in, for a network in this time zone.
+
+    English, as the bot writes, with the conventions of the country the zone is in: the
+    time zone database's zone.tab says Europe/London is GB, so en-GB (05/03/2025, 17:00);
+    America/New_York gives en-US (03/05/2025, 5:00 PM). A zone it does not list (UTC, or
+    a system without the file) gives en-GB, the network's home.
+    """
+    return f"en-{_zone_countries().get(timezone, 'GB')}"
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    for folder in zoneinfo.TZPATH:
+        table = Path(folder) / "zone.tab"
+        if table.is_file():
+            rows = (line.split("\t") for line in table.read_text().splitlines())
+            return {row[2].strip(): row[0] for row in rows if len(row) >= 3 and row[0][:1] != "#"}
+    return {}
 
 
 def staff_id(provider_id: str) -> str:
@@ -59,7 +87,12 @@ GENERAL = "C0GENERAL0"
 def seed(fake: FakeSlack, network: Network, personas: list[Persona]) -> None:
     """Users and channels; idempotent, so a restart (or a changed network) keeps them right."""
     for persona in personas:
-        fake.add_user(persona.id, name=persona.name.split()[0].lower(), real_name=persona.name)
+        fake.add_user(
+            persona.id,
+            name=persona.name.split()[0].lower(),
+            real_name=persona.name,
+            tz=network.network.timezone,
+        )
     coordinators = [p.id for p in personas if p.role == "coordinator"]
     for provider in network.providers:
         fake.add_channel(

@@ -77,6 +77,7 @@ class Sandbox:
             signing_secret=secret,
             bot_url=lambda: f"http://127.0.0.1:{self.bot.port}/slack/events",
             reset=self.reset,
+            timezone=self.network.network.timezone,
         )
         data_key = sandbox_data_key(folder)
         keep_secret(data_key)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 from bot.text import escape
 from sandbox import requests
-from sandbox.demo import Persona
+from sandbox.demo import Persona, network_locale
 from sandbox.slack import FakeSlack
 from sandbox.slack.server import Reply, Request
 
@@ -39,8 +39,12 @@ class SandboxUI:
         signing_secret: str,
         bot_url: Callable[[], str],
         reset: Callable[[], None],
+        timezone: str = "Europe/London",
     ):
         self.fake = fake
+        # Dates and times on the page are the network's, whatever the browser's own
+        # settings: a UK network reads 05/03/2025, not 03/05/2025.
+        self.dates = {"locale": network_locale(timezone), "timezone": timezone}
         self.personas = {p.id: p for p in personas}
         self.order = [p.id for p in personas]
         self.secret = signing_secret
@@ -96,6 +100,7 @@ class SandboxUI:
         return {
             "version": version,
             "team": {"name": self.fake.team_name},
+            "dates": self.dates,
             "me": vars(me),
             "personas": [vars(self.personas[p]) for p in self.order],
             "users": users,

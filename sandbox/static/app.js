@@ -21,11 +21,6 @@ const LS_PERSONA = "sandbox.persona";
 const LS_SELECTION = "sandbox.selection";
 const RELOAD = "/sandbox/reload";
 
-const ROLE_GROUPS = [
-  ["adviser", "Advisers"],
-  ["provider", "Providers' staff"],
-  ["coordinator", "Coordinators"],
-];
 const ROLE_HINTS = {
   adviser: "Refers residents with /handover and follows them in App Home.",
   provider: "Accepts or declines handovers in their organisation's channel.",
@@ -302,6 +297,8 @@ function openHome() {
 function apply(data, params, seq) {
   resolvePersona(data);
   state = data;
+  // The network's way of writing dates (en-GB for a UK network), not the browser's.
+  if (data.dates?.locale) document.documentElement.lang = data.dates.locale;
   renderSidebar(data);
   if (store.persona !== params.as) {
     fetchAgain = true;
@@ -374,7 +371,7 @@ function renderSidebar(data) {
   }
   if (ui.persona.value !== store.persona) ui.persona.value = store.persona;
   const me = (data.personas || []).find((p) => p.id === store.persona) || data.me;
-  ui.personaOrg.textContent = me ? me.title || me.org || "" : "";
+  ui.personaOrg.textContent = me ? [me.org, me.title].filter(Boolean).join(" · ") : "";
   ui.personaHint.textContent = me ? ROLE_HINTS[me.role] || "" : "";
 
   const channels = data.sidebar?.channels || [];
@@ -413,24 +410,29 @@ function markCurrent() {
   }
 }
 
+/** One group per organisation, in the order the sandbox gives them (the advisers' job club,
+ * each provider, the council), each person with where they work and their role: after a
+ * handover goes to a provider, that provider's staff are found under its name. */
 function buildPersonaSelect(personas) {
-  const groups = new Map(ROLE_GROUPS.map(([role, label]) => [role, { label, people: [] }]));
+  const groups = new Map();
   for (const p of personas) {
-    if (!groups.has(p.role)) groups.set(p.role, { label: cap(p.role || "Others"), people: [] });
-    groups.get(p.role).people.push(p);
+    const org = p.org || cap(p.role || "Others");
+    if (!groups.has(org)) groups.set(org, []);
+    groups.get(org).push(p);
   }
   const nodes = [];
-  for (const { label, people } of groups.values()) {
-    if (!people.length) continue;
-    const group = h("optgroup", { label });
-    for (const p of people) {
-      const title = p.title || [cap(p.role), p.org].filter(Boolean).join(", ");
-      group.append(h("option", { value: p.id, text: title ? `${p.name} — ${title}` : p.name }));
-    }
+  for (const [org, people] of groups) {
+    const group = h("optgroup", { label: org });
+    for (const p of people) group.append(h("option", { value: p.id, text: personaLabel(p) }));
     nodes.push(group);
   }
   ui.persona.replaceChildren(...nodes);
   ui.persona.value = store.persona;
+}
+
+/** "Priya Shah · Northside CV Clinic · provider staff" */
+function personaLabel(p) {
+  return [p.name, p.org, p.title || p.role].filter(Boolean).join(" · ");
 }
 
 function setSelection(sel) {
@@ -467,7 +469,7 @@ function choosePersona(id) {
   if (store.thread) closeThread({ focusBack: false });
   if (store.sel?.kind === "home") openHome();
   const p = state?.personas?.find((x) => x.id === id);
-  if (p) announce(`You are now ${p.name}${p.title ? `, ${p.title}` : ""}.`);
+  if (p) announce(`You are now ${personaLabel(p).replaceAll(" · ", ", ")}.`);
   restoreDraft();
   refresh();
 }
@@ -599,9 +601,9 @@ function renderHeader(data) {
   if (me) {
     ui.convMe.append(
       avatar(me.id, me.name),
-      h("span", { class: "conv-me-text" }, h("span", { class: "conv-me-name", text: me.name }), h("span", { class: "conv-me-title", text: me.title || me.org || "" })),
+      h("span", { class: "conv-me-text" }, h("span", { class: "conv-me-name", text: me.name }), h("span", { class: "conv-me-title", text: me.org || me.title || "" })),
     );
-    ui.convMe.setAttribute("aria-label", `Signed in as ${me.name}${me.title ? `, ${me.title}` : ""}`);
+    ui.convMe.setAttribute("aria-label", `Signed in as ${personaLabel(me).replaceAll(" · ", ", ")}`);
   }
 
   const label = currentConvLabel(data);
@@ -619,7 +621,13 @@ function renderHeader(data) {
 // -- conversation ---------------------------------------------------------------------------
 
 function ctxFor(extra) {
-  return { users: state?.users || {}, channels: state?.channels || {}, ...extra };
+  return {
+    users: state?.users || {},
+    channels: state?.channels || {},
+    locale: state?.dates?.locale,
+    timeZone: state?.dates?.timezone,
+    ...extra,
+  };
 }
 
 function appUserIds() {
@@ -863,8 +871,8 @@ function messageEl(m, opts) {
       class: "msg-time",
       id: `${id}-time`,
       datetime: when ? when.toISOString() : "",
-      title: when ? when.toLocaleString() : "",
-      text: when ? hhmm(when) : "",
+      title: when ? writeTime(when, { dateStyle: "full", timeStyle: "short" }) : "",
+      text: when ? writeTime(when, { timeStyle: "short" }) : "",
     }),
   );
   body.append(meta);
@@ -1463,8 +1471,12 @@ function tsDate(ts) {
   return Number.isFinite(seconds) ? new Date(seconds * 1000) : null;
 }
 
-function hhmm(date) {
-  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+/** A message's time as the network writes it, in its time zone: "14:05" for a UK network,
+ * "2:05 PM" for a US one. */
+function writeTime(date, options) {
+  const locale = state?.dates?.locale || document.documentElement.lang || undefined;
+  const timeZone = state?.dates?.timezone || undefined;
+  return new Intl.DateTimeFormat(locale, { timeZone, ...options }).format(date);
 }
 
 function cap(text) {

@@ -105,7 +105,8 @@ def sandbox(tmp_path, monkeypatch):
 
 @pytest.fixture
 def tab(browser, sandbox):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # The browser's own locale is en-US: what the page shows must be the network's anyway.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

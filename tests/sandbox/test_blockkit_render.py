@@ -371,24 +371,82 @@ def test_referral_modal_is_filled_in_by_keyboard_and_collects_what_slack_sends(p
     assert page.evaluate("() => BK.collectValues(document.querySelector('.bk-modal'))") == expected
 
 
-def test_accept_modal_date_is_set_from_the_keyboard(page):
+def test_accept_modal_shows_the_date_day_first_for_a_uk_network_and_sends_slacks_form(page):
     view = accept_modal(handover(), provider_id="cv-clinic", default_date=CONTACT_BY)
-    show_modal(page, view)
+    show_modal(page, view, locale="en-GB")
 
     modal = page.get_by_role("dialog", name="Accept HO-0042")
     date_input = modal.get_by_label("First contact by")
-    expect(date_input).to_have_value("2025-03-05")
+    expect(date_input).to_have_value("05/03/2025")  # 5 March, as a UK reader writes it
+    expect(date_input).to_have_attribute("placeholder", "DD/MM/YYYY")
     expect(date_input).to_be_focused()  # focus moves into the modal, onto its first input
     expect(modal.get_by_text("The adviser is told this date")).to_be_visible()
-    date_input.press("ArrowUp")  # the month, in en-US order
-    expect(date_input).to_have_value("2025-04-05")
+    expect(modal.get_by_role("button", name="Choose a date from a calendar")).to_be_visible()
+
+    date_input.fill("31/02/2025")  # no such day: Slack's form would not send it either
     modal.get_by_role("button", name="Accept").click()
-    assert seen(page)["submitted"] == [fill(view, {"contact_by": "2025-04-05"})]
+    expect(modal.locator("[data-block-id=contact_by] .bk-error")).to_have_text(
+        "⚠ Enter the date as DD/MM/YYYY."
+    )
+    assert seen(page)["submitted"] == []
+
+    date_input.fill("6/4/2025")  # typed from the keyboard, day first
+    date_input.press("Enter")
+    assert seen(page)["submitted"] == [fill(view, {"contact_by": "2025-04-06"})]
+    expect(date_input).to_have_value("06/04/2025")
 
     page.keyboard.press("Escape")
     modal.get_by_role("button", name="Cancel").click()
     modal.get_by_role("button", name="Close").click()
     assert seen(page)["closed"] == 3
+
+
+def test_the_same_date_is_month_first_for_a_us_network(page):
+    view = accept_modal(handover(), provider_id="cv-clinic", default_date=CONTACT_BY)
+    show_modal(page, view, locale="en-US")
+    date_input = page.get_by_role("dialog").get_by_label("First contact by")
+    expect(date_input).to_have_value("03/05/2025")
+    expect(date_input).to_have_attribute("placeholder", "MM/DD/YYYY")
+    date_input.fill("04/06/2025")
+    page.get_by_role("dialog").get_by_role("button", name="Accept").click()
+    assert seen(page)["submitted"] == [fill(view, {"contact_by": "2025-04-06"})]
+
+
+def test_dates_are_read_and_written_in_the_locale(page):
+    written = page.evaluate(
+        """() => [
+            BK.formatDate('2025-03-05', 'en-GB'), BK.formatDate('2025-03-05', 'en-US'),
+            BK.datePattern('en-GB'), BK.parseDate('05/03/2025', 'en-GB'),
+            BK.parseDate('5.3.25', 'en-GB'), BK.parseDate('2025-03-05', 'en-US'),
+            BK.parseDate('29/02/2024', 'en-GB'), BK.parseDate('29/02/2025', 'en-GB'),
+            BK.parseDate('13/13/2025', 'en-GB'), BK.parseDate('next tuesday', 'en-GB'),
+            BK.formatDate('not a date', 'en-GB'),
+        ]"""
+    )
+    assert written == [
+        "05/03/2025", "03/05/2025", "DD/MM/YYYY", "2025-03-05", "2025-03-05", "2025-03-05",
+        "2024-02-29", None, None, None, "",
+    ]  # fmt: skip
+
+
+def test_slack_date_tokens_are_written_for_the_reader(page):
+    # 15:30 UTC on Wednesday 5 March 2025: 15:30 in London, 10:30 in New York.
+    token = "<!date^1741188600^{date_short} at {time}, {date_long}, {date_num}|5 March>"
+    shown = page.evaluate(
+        """(token) => [
+            BK.mrkdwn(token, {locale: 'en-GB', timeZone: 'Europe/London'}),
+            BK.mrkdwn(token, {locale: 'en-US', timeZone: 'America/New_York'}),
+            BK.mrkdwn('<!date^x^{date}|the fallback>', {locale: 'en-GB'}),
+        ]""",
+        token,
+    )
+    assert shown == [
+        '<time class="bk-date-token">5 Mar 2025 at 15:30, Wednesday, 5 March 2025, '
+        "2025-03-05</time>",
+        '<time class="bk-date-token">Mar 5, 2025 at 10:30 AM, Wednesday, March 5, 2025, '
+        "2025-03-05</time>",
+        "the fallback",
+    ]
 
 
 def test_decline_modal_blocks_an_empty_required_reason_and_then_sends_it(page):
@@ -557,8 +615,10 @@ def test_every_block_and_element_kind_renders_and_acts(page):
     expect(modal.get_by_label("Words")).to_have_attribute("minlength", "2")
 
     modal.get_by_role("combobox", name="Select an item").select_option(label="One")
-    date_input = modal.locator(".bk-actions input[type=date]")
-    date_input.fill("2025-04-01")
+    date_input = modal.locator(".bk-actions .bk-date")
+    expect(date_input).to_have_value("05/03/2025")  # the demo page is en-GB
+    date_input.fill("01/04/2025")
+    date_input.press("Tab")
     link = modal.get_by_role("link", name="Help")
     expect(link).to_have_attribute("target", "_blank")
     assert "noopener" in link.get_attribute("rel")
@@ -649,9 +709,10 @@ def test_mrkdwn_formats_like_slack(page):
     emoji = page.evaluate(
         "() => ['hourglass_flowing_sand', 'arrow_right', 'telephone_receiver', 'checkered_flag',"
         " 'no_entry_sign', 'compass', 'outbox_tray', 'leftwards_arrow_with_hook',"
-        " 'large_orange_circle', 'red_circle'].map((n) => BK.mrkdwn(`:${n}:`))"
+        " 'large_orange_circle', 'red_circle', 'spiral_calendar_pad', 'wave::skin-tone-3'"
+        "].map((n) => BK.mrkdwn(`:${n}:`))"
     )
-    assert emoji == ["⏳", "➡️", "📞", "🏁", "🚫", "🧭", "📤", "↩️", "🟠", "🔴"]
+    assert emoji == ["⏳", "➡️", "📞", "🏁", "🚫", "🧭", "📤", "↩️", "🟠", "🔴", "🗓️", "👋🏼"]
     plain = page.evaluate(
         "() => [BK.plainText({type: 'plain_text', text: ':compass: <b>x</b>', emoji: true}),"
         " BK.plainText({type: 'mrkdwn', text: '*Hi* <@U1|ada> &amp; co'}), BK.plainText(null)]"

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from sandbox.demo import GENERAL, staff_id
-from sandbox.run import Sandbox
+from sandbox.run import EXAMPLE_NETWORK, Sandbox
 from tests.harness import TrackingExecutor, fill
 from tests.scenarios.helpers import GOOD_REFERRAL
 
@@ -185,3 +185,22 @@ def test_refusals_are_sentences_for_the_page(demo):
     }
     answer = demo.post("command", **{"as": ADVISER}, conv="C0CVCLINIC", text="/handover")
     assert answer["ok"] is False and "not in that channel" in answer["error"]
+
+
+def test_the_page_is_told_how_the_network_writes_dates(tmp_path, monkeypatch):
+    us = tmp_path / "network.yaml"
+    us.write_text(
+        EXAMPLE_NETWORK.read_text().replace("timezone: Europe/London", "timezone: America/New_York")
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NETWORK_FILE", str(us))
+    sandbox, thread, page = start(tmp_path / ".sandbox")
+    try:
+        assert page.state(ADVISER)["dates"] == {"locale": "en-US", "timezone": "America/New_York"}
+    finally:
+        sandbox.stop()
+        thread.join(timeout=15)
+
+
+def test_a_uk_network_is_written_en_gb(demo):
+    assert demo.state(ADVISER)["dates"] == {"locale": "en-GB", "timezone": "Europe/London"}
