@@ -2,7 +2,8 @@
 
 Each organisation of the export (or several the mapping joins) becomes one provider: a new
 entry, written inactive until a coordinator gives it its channel, or the provider the
-network file already has, whose imported keys are brought up to date.
+network file already has, whose imported keys are brought up to date (all but those the
+mapping's ``keep`` names).
 """
 
 from __future__ import annotations
