@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 from bot.directory.network import load_network
-
 from sandbox.demo import network_locale, people
 from sandbox.emoji_map import TARGET, characters, shortcodes
 from sandbox.run import EXAMPLE_NETWORK

@@ -1,4 +1,5 @@
-"""The HSDS / Open Referral UK import (bot/hsds.py), over the sample exports in tests/data/hsds."""
+"""The HSDS / Open Referral UK import (bot/directory/openreferral/), over the sample exports in
+tests/data/hsds."""
 
 from __future__ import annotations
 
@@ -10,22 +11,28 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import hsds
 from bot.directory.network import load_network, parse_network
-from bot.hsds import (
+from bot.directory.openreferral import (
+    Export,
     HsdsError,
+    ImportResult,
     Slot,
+    Term,
+    TermMapping,
     format_hours,
     import_export,
+    importer,
     main,
     parse_export,
     parse_mapping,
     read_export,
+    render_network,
     slugify,
 )
+from bot.directory.openreferral.importer import _area_districts
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data" / "hsds"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "hsds"
 EXAMPLE = ROOT / "network.example.yaml"
 API = DATA / "fleetbrook-oruk-api.json"
 TABULAR = DATA / "fleetbrook-tabular.json"
@@ -33,16 +40,16 @@ MAPPING = DATA / "mapping.yaml"
 SHAPES = pytest.mark.parametrize("export_path", [API, TABULAR], ids=["api", "tabular"])
 
 
-def export_of(path: Path) -> hsds.Export:
+def export_of(path: Path) -> Export:
     return read_export(path.read_text(encoding="utf-8"), source=path.name)
 
 
-def mapping(text: str | None = None) -> hsds.TermMapping:
+def mapping(text: str | None = None) -> TermMapping:
     return parse_mapping(text if text is not None else MAPPING.read_text(), source="mapping.yaml")
 
 
 @cache
-def run(export_path: Path = API, mapping_text: str | None = None) -> hsds.ImportResult:
+def run(export_path: Path = API, mapping_text: str | None = None) -> ImportResult:
     """The sample export merged into network.example.yaml (the same result for the same input:
     tests only read it)."""
     return import_export(
@@ -205,11 +212,11 @@ def test_export_mistakes_are_one_sentence():
 
 def test_the_sample_mapping_reads():
     sample = mapping()
-    assert sample.lookup(hsds.Term(name="cv WRITING")) == ("CV writing", ("cv",))
-    assert sample.lookup(hsds.Term(name="Apprenticeships"))[1] == ("youth", "training")
-    assert sample.lookup(hsds.Term(name="Mental health"))[1] == ()
-    assert sample.lookup(hsds.Term(id="esd:1186", vocabulary="esdServiceTypes"))[1] == ("benefits",)
-    assert sample.lookup(hsds.Term(name="Housing advice")) is None
+    assert sample.lookup(Term(name="cv WRITING")) == ("CV writing", ("cv",))
+    assert sample.lookup(Term(name="Apprenticeships"))[1] == ("youth", "training")
+    assert sample.lookup(Term(name="Mental health"))[1] == ()
+    assert sample.lookup(Term(id="esd:1186", vocabulary="esdServiceTypes"))[1] == ("benefits",)
+    assert sample.lookup(Term(name="Housing advice")) is None
     assert sample.channel_placeholder == "C0CHANGEME"
     assert sample.organisations == {"london borough of fleetbrook": "council-employment"}
     assert sample.areas == {"fleetbrook": ()}
@@ -402,7 +409,7 @@ def test_an_area_mapped_to_districts_is_used():
 
 def test_a_merge_that_would_not_load_is_refused(monkeypatch):
     monkeypatch.setattr(
-        hsds, "render_network", lambda text, entries: text.replace("C0COUNCIL1", "council")
+        importer, "render_network", lambda text, entries: text.replace("C0COUNCIL1", "council")
     )
     message = error_of(run.__wrapped__)  # not the cached result: render_network is patched
     assert message.startswith("The merged network file would not load, so nothing was written:")
@@ -434,7 +441,7 @@ def test_an_invalid_network_file_is_refused():
     ],
 )
 def test_postcode_like_areas(text, districts):
-    assert hsds._area_districts(text, mapping()) == districts
+    assert _area_districts(text, mapping()) == districts
 
 
 def test_hours_in_plain_words():
@@ -560,7 +567,7 @@ def test_only_the_providers_block_is_rewritten():
         {"id": "a", "name": "A", "channel": "C0AAAAAA", "services": ["cv"]},
         {"id": "b", "name": "B: the second", "channel": "C0BBBBBB", "services": ["cv"]},
     ]
-    rendered = hsds.render_network(text, entries)
+    rendered = render_network(text, entries)
     assert rendered == (
         "network: {name: Test}\n"
         "services:\n  cv: CV\n"
@@ -573,7 +580,7 @@ def test_only_the_providers_block_is_rewritten():
     last = (
         "network: {name: T}\nservices: {cv: CV}\ncoordinators: {channel: C0C}\nproviders:\n- id: a"
     )
-    assert parse_network(hsds.render_network(last + "\n  name: A\n  channel: C0A\n", entries))
+    assert parse_network(render_network(last + "\n  name: A\n  channel: C0A\n", entries))
 
 
 def test_an_existing_provider_whose_terms_no_longer_map_is_skipped_and_left_alone():
