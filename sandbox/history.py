@@ -174,7 +174,8 @@ class History:
         shown_from = self.wt.add(start, working(self.day * (WORKING_DAYS - SHOWN_DAYS)))
         plan = _Plan()
         numbers = itertools.count(1)
-        for day in range(WORKING_DAYS - 1):  # the last day is the written-out stories'
+        # The last week is the written-out stories' (RECENT), as many as a usual week.
+        for day in range(WORKING_DAYS - 5):
             for _ in range(rng.choice(RAISED_PER_DAY)):
                 offset = timedelta(minutes=rng.randrange(15, int(self.day.total_seconds() // 60)))
                 at = self.wt.add(start, working(self.day * day + offset))
