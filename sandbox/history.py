@@ -16,11 +16,12 @@ and go on to the next provider; some find no provider and a coordinator routes t
 hand; some are withdrawn. A few handovers raised in the last days are written out step by
 step, so every state is there today: waiting, overdue, with the coordinators.
 
-Only the last three weeks' handovers are told in Slack (their cards, threads and DMs, with
-their historical times): eight weeks would be some 600 messages, most of them DMs to the
-two advisers, slower to post and too many to read. The older ones are in the figures, the
-CSV and ``/handover status``; they are all finished, so nothing later refers to a card
-that was never posted.
+Only the last two weeks' handovers are told in Slack (their cards, threads and the
+coordinators' messages, at their historical times), and only the last three days' in the
+advisers' DMs: all eight weeks took some ten seconds to post and filled each adviser's
+Messages with seventy DMs. The older handovers are in the figures, the CSV and
+``/handover status``; they are all finished, so nothing later refers to a card that was
+never posted.
 """
 
 from __future__ import annotations
@@ -182,9 +183,10 @@ class History:
                 plan.stories.append(self._usual(next(numbers), at, rng))
         total = self.day * WORKING_DAYS
         for hours, needs, district, band, language, steps in RECENT:
-            at = self.wt.add(start, working(total - timedelta(hours=hours)))
             number = next(numbers)
             story_rng = random.Random(f"{SEED}:{number}")
+            hours += story_rng.uniform(0, 0.4)  # people do not work on the hour
+            at = self.wt.add(start, working(total - timedelta(hours=hours)))
             referral = self._referral(story_rng, number, needs, district, band, language)
             plan.stories.append(
                 Story(number, at, referral, self.advisers[number % 2], story_rng, list(steps))

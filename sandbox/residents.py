@@ -4,6 +4,9 @@ Names are common first names and surnames drawn at random; phone numbers are fro
 Ofcom's range kept for drama (07700 900000 to 07700 900999), which reaches no one;
 e-mail addresses are at example.org. What an adviser writes as the context says what
 the resident wants and never who they are.
+
+The referral is made as the checked ``Referral`` the form's checks return, not through
+``check_referral``: its phone check rightly refuses the drama range, which no phone has.
 """
 
 from __future__ import annotations

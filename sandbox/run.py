@@ -65,8 +65,10 @@ class Sandbox:
     the bare workflow turn it off."""
 
     def __init__(self, *, port: int, folder: Path, listener_executor=None, history: bool = True):
-        self.network = load_network(network_file())
-        self.history = history
+        chosen = network_file()
+        self.network = load_network(chosen)
+        # The history is written for the example network's services, areas and providers.
+        self.history = history and chosen == EXAMPLE_NETWORK
         # The wall clock, except while the demo's history is made (sandbox/history.py).
         self.clock = SandboxClock()
         folder.mkdir(parents=True, exist_ok=True)
@@ -94,7 +96,7 @@ class Sandbox:
         upgrade(self.engine)
         first_start = self._no_handovers()
         self.fake.start()
-        if first_start and history:
+        if first_start and self.history:
             self.fake.reset()  # messages left from an earlier database would refer to nothing
         demo.seed(self.fake, self.network, self.personas)
         self.app = create_app(
@@ -108,7 +110,7 @@ class Sandbox:
             pacing=Pacing(pace=timedelta(0)),
         )
         self.bot = Server(self.app, self.engine, host="127.0.0.1", port=0)
-        if first_start and history:
+        if first_start and self.history:
             make_history(self.app, self.clock, self.fake, self.personas)
 
     def _no_handovers(self) -> bool:
