@@ -13,23 +13,26 @@ import os
 import secrets
 import signal
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from bot.delivery.outbox import Pacing
 from bot.directory.network import load_network
+from bot.directory.providers import sync_directory
 from bot.errors import ConfigError
 from bot.privacy.logs import configure_logging, keep_secret
 from sandbox import demo
+from sandbox.clock import SandboxClock
+from sandbox.history import make_history
 from sandbox.slack import FakeSlack
 from sandbox.ui import SandboxUI
 from server.factory import create_app, make_client
 from server.web import Server
 from storage import crypto
-from storage.db import make_engine, upgrade
+from storage.db import make_engine, session_factory, upgrade
+from storage.models import Handover
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +61,16 @@ def sandbox_data_key(folder: Path) -> str:
 
 
 class Sandbox:
-    def __init__(self, *, port: int, folder: Path, listener_executor=None):
-        self.network = load_network(network_file())
+    """``history``: give a new (or reset) demo its eight weeks of handovers; tests of
+    the bare workflow turn it off."""
+
+    def __init__(self, *, port: int, folder: Path, listener_executor=None, history: bool = True):
+        chosen = network_file()
+        self.network = load_network(chosen)
+        # The history is written for the example network's services, areas and providers.
+        self.history = history and chosen == EXAMPLE_NETWORK
+        # The wall clock, except while the demo's history is made (sandbox/history.py).
+        self.clock = SandboxClock()
         folder.mkdir(parents=True, exist_ok=True)
         self.personas = demo.people(self.network)
         secret = secrets.token_hex(16)
@@ -69,7 +80,8 @@ class Sandbox:
             team_name=self.network.network.name,
             port=port,
             store=folder / "workspace.json",
-            wall_clock=time.time,
+            # Messages the history posts carry the time of their step, as in Slack.
+            wall_clock=lambda: self.clock.now().timestamp(),
         )
         self.fake.routes = SandboxUI(
             self.fake,
@@ -83,11 +95,15 @@ class Sandbox:
         keep_secret(data_key)
         self.engine = make_engine(f"sqlite:///{folder / 'handover.db'}", data_keys=data_key)
         upgrade(self.engine)
+        first_start = self._no_handovers()
         self.fake.start()
+        if first_start and self.history:
+            self.fake.reset()  # messages left from an earlier database would refer to nothing
         demo.seed(self.fake, self.network, self.personas)
         self.app = create_app(
             network=self.network,
             engine=self.engine,
+            clock=self.clock,
             client=make_client(BOT_TOKEN, self.fake.api_url),
             signing_secret=secret,
             listener_executor=listener_executor,
@@ -95,19 +111,39 @@ class Sandbox:
             pacing=Pacing(pace=timedelta(0)),
         )
         self.bot = Server(self.app, self.engine, host="127.0.0.1", port=0)
+        if first_start and self.history:
+            make_history(self.app, self.clock, self.fake, self.personas)
+
+    def _no_handovers(self) -> bool:
+        with Session(self.engine) as session:
+            return session.exec(select(Handover.id).limit(1)).first() is None
 
     @property
     def url(self) -> str:
         return self.fake.base_url
 
     def reset(self) -> None:
-        """Start the demo again: no handovers, no messages; the people and channels stay."""
-        with self.engine.begin() as connection:
-            for table in reversed(SQLModel.metadata.sorted_tables):
-                if table.name != "provider":
+        """Start the demo again: its history and nothing since; the people and channels
+        stay. The directory is read afresh, so its routing turns start as on a first start
+        and the history comes out the same."""
+        scheduler = self.app.scheduler.background()
+        paused = scheduler.running
+        if paused:  # no tick at the history's moments while it is being made
+            scheduler.pause()
+        try:
+            with self.engine.begin() as connection:
+                for table in reversed(SQLModel.metadata.sorted_tables):
                     connection.execute(table.delete())
-        self.fake.reset()
-        demo.seed(self.fake, self.network, self.personas)
+            sync_directory(
+                self.network, sessions=session_factory(self.engine), now=self.clock.now()
+            )
+            self.fake.reset()
+            demo.seed(self.fake, self.network, self.personas)
+            if self.history:
+                make_history(self.app, self.clock, self.fake, self.personas)
+        finally:
+            if paused:
+                scheduler.resume()
 
     def run(self) -> None:
         self.bot.run()

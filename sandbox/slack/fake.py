@@ -6,7 +6,8 @@ import copy
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,7 @@ class FakeSlack:
         self.routes = routes
         # Where the workspace is saved after every change (the sandbox); None: memory only.
         self._store = store
+        self._saving_deferred = False
         # Bumped on every change, so a page can tell when to redraw.
         self.version = 0
         if store is None or not persist.load_file(self._ws, store):
@@ -235,6 +237,8 @@ class FakeSlack:
             self._failures.clear()
             self._slow.clear()
             self._ws.clear_activity()
+            # Timestamps may start again from any time (the demo's history is in the past).
+            self._ws.last_ts = 0
             self._changed()
 
     def add_ephemeral(
@@ -396,10 +400,23 @@ class FakeSlack:
             return self.routes(request)
         return Reply(404, "not_found")
 
+    @contextmanager
+    def saving_once(self) -> Iterator[FakeSlack]:
+        """Save the workspace once at the end instead of after every change: for many
+        messages at once (the demo's history), where saving each time would be slow."""
+        with self._lock:
+            self._saving_deferred = True
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._saving_deferred = False
+                self._changed()
+
     def _changed(self) -> None:
         """Called, holding the lock, after anything that may have changed the workspace."""
         self.version += 1
-        if self._store is not None:
+        if self._store is not None and not self._saving_deferred:
             persist.save_file(self._ws, self._store)
 
     def _answer_api(self, method: str, args: dict, authorization: str) -> Reply:

@@ -95,7 +95,8 @@ def page(_demo_page):
 def sandbox(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the example network, a fresh .sandbox/
     monkeypatch.delenv("NETWORK_FILE", raising=False)
-    running = Sandbox(port=0, folder=tmp_path / ".sandbox")
+    # The bare workflow from HO-0001: the demo's history has its own tests (test_history.py).
+    running = Sandbox(port=0, folder=tmp_path / ".sandbox", history=False)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
     yield running
