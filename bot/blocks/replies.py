@@ -21,7 +21,7 @@ from bot.directory.network import Network
 from bot.handover.handovers import Status
 from bot.handover.payloads import CardRef
 from bot.ids import COMMAND, Act
-from bot.text import DECLINE_REASONS, OUTCOMES, STATES, clip, day, escape, label, when
+from bot.text import DECLINE_REASONS, OUTCOMES, STATES, aside, clip, day, escape, label, when
 from storage.models import EventKind, Handover, HandoverEvent, Provider
 
 HELP = (
@@ -73,7 +73,7 @@ def event_line(event: HandoverEvent, providers: dict[str, Provider], timezone: s
     if event.kind == EventKind.ERASED:
         words += " (on request)" if event.reason == "on_request" else " (retention period over)"
     if event.note and event.kind in (EventKind.DECLINED, EventKind.CLOSED):
-        words += f" ({escape(event.note)})"
+        words += aside(escape(event.note))
     who = f" by <@{event.actor_id}>" if event.actor_id and event.kind != EventKind.DECLINED else ""
     return f"• {when(event.at, timezone)}: {words}{who}"
 
