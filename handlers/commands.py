@@ -92,7 +92,9 @@ def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
     respond(text="Working out the digest…", response_type="ephemeral")
     bot.weekly.on_demand(bot.clock.now())
     channel = bot.network.coordinators.channel
-    respond(text=f"The digest for the last 7 days is in <#{channel}>.", response_type="ephemeral")
+    respond(
+        text=f"The digest of the 7 days up to now is in <#{channel}>.", response_type="ephemeral"
+    )
 
 
 def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
