@@ -52,8 +52,8 @@ from bot.followup.digest.figures import (
     WeekFigures,
     compute_digest,
     last_full_week,
-    seven_days_up_to,
     percentile,
+    seven_days_up_to,
     weeks_before,
 )
 from bot.followup.digest.spreadsheet import week_csv

@@ -30,8 +30,16 @@ def hours(value: timedelta) -> float:
 
 
 def digest_chart(digest: Digest) -> bytes:
-    """A PNG: handovers closed per week by outcome (8 weeks, stacked), and this week's median
-    working hours to accept by provider. The same digest gives the same bytes.
+    """A PNG of ``chart_figure``. The same digest gives the same bytes."""
+    out = io.BytesIO()
+    # No Software/date metadata: the bytes depend on the data alone.
+    chart_figure(digest).savefig(out, format="png", dpi=CHART_DPI, metadata={"Software": None})
+    return out.getvalue()
+
+
+def chart_figure(digest: Digest):
+    """Handovers closed per week by outcome (8 weeks, stacked), and this week's median
+    working hours to accept by provider: a matplotlib ``Figure`` of two panels.
 
     A panel with nothing to show says so in words in place of its axes. When neither has
     anything (``digest.has_chart`` is false) the digest posts no chart at all.
@@ -92,10 +100,7 @@ def digest_chart(digest: Digest) -> bytes:
     if not timed:
         _say_empty(accept_axes, f"No handovers accepted\n{period.this}")
 
-    out = io.BytesIO()
-    # No Software/date metadata: the bytes depend on the data alone.
-    figure.savefig(out, format="png", dpi=CHART_DPI, metadata={"Software": None})
-    return out.getvalue()
+    return figure
 
 
 def _say_empty(axes, words: str) -> None:
