@@ -32,7 +32,7 @@ HELP = (
     f"• `{COMMAND} providers [need]`: who offers what\n"
     f"• `{COMMAND} capacity`: say whether your organisation is taking handovers\n"
     f"• `{COMMAND} reopen HO-0042 [why]`: coordinators re-open a finished handover\n"
-    f"• `{COMMAND} digest`: coordinators get the last 7 days' digest in their channel\n"
+    f"• `{COMMAND} digest`: coordinators get the digest of the 7 days up to now in their channel\n"
     f"• `{COMMAND} erase HO-0042 <why>`: coordinators erase a resident's details on request\n"
     f"• `{COMMAND} audit HO-0042`: coordinators get who saw and did what, as a file\n"
     f"• `{COMMAND} help`: this message"
