@@ -57,7 +57,63 @@ def escape(text: str | None) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` in at most ``limit`` characters (Slack's hard limits stay hard): when it is
+    longer, cut at the last word boundary that fits and end with "…".
+
+    Only a first word longer than half the limit is cut inside itself, as nothing shorter
+    would say anything.
+    """
+    if len(text) <= limit:
+        return text
+    room = text[: limit - 1]
+    if not text[limit - 1].isspace():  # the cut would fall inside a word: go back to its start
+        boundary = max(room.rfind(" "), room.rfind("\n"))
+        if boundary >= limit // 2:
+            room = room[:boundary]
+    return room.rstrip(" \n,;:·-\u2013—") + "…"
+
+
+_STOPS = (".", "!", "?", "…")
+
+
+def sentence(text: str) -> str:
+    """``text`` ended with a full stop, unless it already ends a sentence."""
+    text = text.rstrip()
+    return text if text.endswith(_STOPS) else text + "."
+
+
+def aside(note: str | None) -> str:
+    """A note in brackets inside someone else's sentence: `` (Full until March)``.
+
+    Its own final full stops go, as the sentence around it ends with one; "" for no note.
+    """
+    note = (note or "").strip().rstrip(".").rstrip()
+    return f" ({note})" if note else ""
+
+
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value):
+    """A CSV cell that a spreadsheet shows as the text it is, never runs as a formula.
+
+    Text that starts like a formula gets a leading ``'`` (OWASP's advice): a provider name
+    from the network file, a note someone typed, a Slack display name. Numbers the bot
+    counted are left as numbers, so a negative count would still read as one; only text is
+    ever touched, whatever it looks like (a phone number like ``+44 …`` is text, and is kept
+    from being read as a sum).
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_row(values):
+    """Every cell of a row through ``spreadsheet_cell``: a list, or a dict's values."""
+    if isinstance(values, dict):
+        return {key: spreadsheet_cell(value) for key, value in values.items()}
+    return [spreadsheet_cell(value) for value in values]
 
 
 def day(value: date | None) -> str:

@@ -93,7 +93,9 @@ def _digest(bot: Bot, command: dict, args: list[str], respond: Respond, client: 
     # "working on it" note would stay on screen after the digest had arrived.
     bot.weekly.on_demand(bot.clock.now())
     channel = bot.network.coordinators.channel
-    respond(text=f"The digest for the last 7 days is in <#{channel}>.", response_type="ephemeral")
+    respond(
+        text=f"The digest of the 7 days up to now is in <#{channel}>.", response_type="ephemeral"
+    )
 
 
 def _erase(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from slack_sdk.models.blocks import (
 from bot.blocks import Message, packed_sections, render
 from bot.directory.network import Network
 from bot.followup.digest.figures import Digest, ProviderRow, WeekFigures
-from bot.text import DECLINE_REASONS, OUTCOMES, clip, escape, label
+from bot.text import DECLINE_REASONS, OUTCOMES, clip, escape, label, when
 
 MAX_BLOCKS = 50  # Slack's limit for a message
 BOUNCED_SHOWN = 60  # references listed; the rest are counted
@@ -47,31 +48,73 @@ def working_hours(value: timedelta | None) -> str:
     return f"{shown} working hour{'' if shown == '1' else 's'}"
 
 
-def change(now: float, before: float) -> str:
-    """▲ or ▼ and by how much, or = when level."""
-    difference = now - before
-    if difference > 0:
-        return f"▲{_number(difference)}"
-    if difference < 0:
-        return f"▼{_number(-difference)}"
-    return "="
+@dataclass(frozen=True)
+class Period:
+    """How the digest names its window and the one before, in words."""
+
+    title: str  # "Mon 16 Nov to Sun 22 Nov 2026" / "the 7 days up to now, Wed 25 Nov 15:30"
+    against: str  # "last week" / "the 7 days before"
+    this: str  # "this week" / "in these 7 days"
+    before: str  # "last week" / "in the 7 days before"
+    whose: str  # "this week's" / "these 7 days'"
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+def period_words(digest: Digest) -> Period:
+    if digest.up_to_now:
+        return Period(
+            title=f"the 7 days up to now, {when(digest.end, digest.timezone)}",
+            against="the 7 days before",
+            this="in these 7 days",
+            before="in the 7 days before",
+            whose="these 7 days'",
+        )
+    return Period(
+        title=week_words(digest.start, digest.end, digest.timezone),
+        against="last week",
+        this="this week",
+        before="last week",
+        whose="this week's",
+    )
 
 
-def _count(this: int, last: int) -> str:
-    return f"{this} {change(this, last)} (last week {last})"
-
-
-def _time(this: timedelta | None, last: timedelta | None) -> str:
+def compared(
+    this: float | None,
+    last: float | None,
+    shown: str,
+    shown_last: str,
+    before: str,
+    *,
+    spoken=False,
+) -> str:
+    """One figure against the period before, the same way everywhere: ``5 ↑ from 2``,
+    ``3 ↓ from 7``, ``0, as last week``. ``spoken`` says the arrows in words (``up from``),
+    for the message's text that notifications and screen readers read."""
+    if this is None and last is None:
+        return f"none, as {before}"
     if this is None:
-        return f"— (last week {working_hours(last)})"
-    arrow = ""
-    if last is not None:
-        arrow = " " + change(round(_hours(this), 1), round(_hours(last), 1))
-    return f"{working_hours(this)}{arrow} (last week {working_hours(last)})"
+        return f"none ({shown_last} {before})"
+    if last is None:
+        return f"{shown} (none {before})"
+    if shown == shown_last or this == last:
+        return f"{shown}, as {before}"
+    up = this > last
+    if spoken:
+        return f"{shown}, {'up' if up else 'down'} from {shown_last}"
+    return f"{shown} {'↑' if up else '↓'} from {shown_last}"
+
+
+def _count(this: int, last: int, period: Period, *, spoken: bool = False) -> str:
+    return compared(this, last, str(this), str(last), period.before, spoken=spoken)
+
+
+def _time(this: timedelta | None, last: timedelta | None, period: Period) -> str:
+    return compared(
+        None if this is None else _hours(this),
+        None if last is None else _hours(last),
+        working_hours(this),
+        working_hours(last),
+        period.before,
+    )
 
 
 def _hours(value: timedelta) -> float:
@@ -87,26 +130,26 @@ def week_words(start: datetime, end: datetime, timezone: str) -> str:
     return f"{first:%a} {first.day} {first:%b}{year} to {last:%a} {last.day} {last:%b %Y}"
 
 
-def _times(this: WeekFigures, last: WeekFigures) -> str:
+def _times(this: WeekFigures, last: WeekFigures, period: Period) -> str:
     return (
         "*Time to accept* (raised → accepted)\n"
-        f"median {_time(this.accept_median, last.accept_median)}\n"
-        f"90th percentile {_time(this.accept_p90, last.accept_p90)}\n"
+        f"median {_time(this.accept_median, last.accept_median, period)}\n"
+        f"90th percentile {_time(this.accept_p90, last.accept_p90, period)}\n"
         "*Time to first contact* (raised → first contact)\n"
-        f"median {_time(this.contact_median, last.contact_median)}\n"
-        f"90th percentile {_time(this.contact_p90, last.contact_p90)}"
+        f"median {_time(this.contact_median, last.contact_median, period)}\n"
+        f"90th percentile {_time(this.contact_p90, last.contact_p90, period)}"
     )
 
 
-def _outcomes(this: WeekFigures, last: WeekFigures) -> str:
+def _outcomes(this: WeekFigures, last: WeekFigures, period: Period) -> str:
     keys = list(this.closed_by_outcome) + [
         k for k in last.closed_by_outcome if k not in this.closed_by_outcome
     ]
     if not keys:
-        return "*Closed by outcome*: none this week or last."
+        return f"*Closed by outcome*: none {period.this} or {period.before}."
     parts = [
         f"{label(OUTCOMES, key)} "
-        + _count(this.closed_by_outcome.get(key, 0), last.closed_by_outcome.get(key, 0))
+        + _count(this.closed_by_outcome.get(key, 0), last.closed_by_outcome.get(key, 0), period)
         for key in keys
     ]
     return "*Closed by outcome*\n" + "\n".join(f"• {part}" for part in parts)
@@ -133,49 +176,66 @@ def _busy(row: ProviderRow) -> bool:
     return bool(row.received or row.accepted or row.declined or row.overdue_now)
 
 
-def _gaps(digest: Digest, network: Network) -> list[SectionBlock]:
+def _gaps(digest: Digest, network: Network, period: Period) -> list[SectionBlock]:
     if not digest.gaps:
-        text = "*Gaps in provision*: none. Every handover this week found a provider."
+        text = f"*Gaps in provision*: none. Every handover {period.this} found a provider."
         return [SectionBlock(text=MarkdownTextObject(text=text))]
     lines = [
         f"• {escape(network.service_label(need))}: {n} handover{'' if n == 1 else 's'}"
         for need, n in digest.gaps.items()
     ]
     return packed_sections(
-        lines, title="*Gaps in provision*: needs of handovers no provider could take this week"
+        lines,
+        title=f"*Gaps in provision*: needs of handovers no provider could take {period.this}",
     )
 
 
-def _bounced(digest: Digest) -> SectionBlock:
+def _bounced(digest: Digest, period: Period) -> SectionBlock:
     refs = digest.bounced
     if not refs:
-        text = "*Bounced more than once*: nobody this week."
+        text = f"*Bounced more than once*: nobody {period.this}."
     else:
         shown = ", ".join(refs[:BOUNCED_SHOWN])
         more = f" and {len(refs) - BOUNCED_SHOWN} more" if len(refs) > BOUNCED_SHOWN else ""
         n = len(refs)
         text = (
             f"*Bounced more than once*: {n} handover{'' if n == 1 else 's'} declined twice or "
-            f"more this week: {shown}{more}"
+            f"more {period.this}: {shown}{more}"
         )
     return SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))
+
+
+def attachments(digest: Digest) -> str:
+    """What goes with the digest in its thread, and why there is no chart when there is none."""
+    period = period_words(digest)
+    csv = f"a CSV of {period.whose} handovers (no personal details)"
+    if digest.has_chart:
+        return f"The chart and {csv} are attached."
+    return (
+        f"{csv[0].upper()}{csv[1:]} is attached. No chart: no handover was closed or "
+        f"withdrawn in these 8 weeks, and none was accepted {period.this}."
+    )
 
 
 def digest_message(digest: Digest, network: Network) -> Message:
     this, last = digest.this_week, digest.last_week
     tz = digest.timezone
-    week = week_words(digest.start, digest.end, tz)
+    period = period_words(digest)
     fields = [
         MarkdownTextObject(
-            text=f"*{name}*\n{_count(getattr(this, attribute), getattr(last, attribute))}"
+            text=f"*{name}*\n{_count(getattr(this, attribute), getattr(last, attribute), period)}"
         )
         for name, attribute in _COUNTS
     ]
+    heading = "These 7 days" if digest.up_to_now else "This week"
     head: list[Block] = [
-        HeaderBlock(text=clip(f"Handover digest: {week}", 150)),
-        SectionBlock(text=MarkdownTextObject(text="*This week vs last*"), fields=fields),
-        SectionBlock(text=MarkdownTextObject(text=_outcomes(this, last))),
-        SectionBlock(text=MarkdownTextObject(text=_times(this, last))),
+        HeaderBlock(text=clip(f"Handover digest: {period.title}", 150)),
+        SectionBlock(
+            text=MarkdownTextObject(text=f"*{heading}, compared with {period.against}*"),
+            fields=fields,
+        ),
+        SectionBlock(text=MarkdownTextObject(text=_outcomes(this, last, period))),
+        SectionBlock(text=MarkdownTextObject(text=_times(this, last, period))),
         DividerBlock(),
     ]
     busy = [row for row in digest.providers if _busy(row)]
@@ -183,21 +243,21 @@ def digest_message(digest: Digest, network: Network) -> Message:
     lines = [provider_line(row) for row in busy]
     if quiet:
         names = ", ".join(escape(row.name) for row in quiet)
-        lines.append(f"_No handovers this week_: {names}")
+        lines.append(f"_No handovers {period.this}_: {names}")
     if not lines:
         lines.append("No providers are listed.")
     providers = packed_sections(lines, title="*By provider*")
     tail: list[Block] = [
         DividerBlock(),
-        *_gaps(digest, network),
-        _bounced(digest),
+        *_gaps(digest, network, period),
+        _bounced(digest, period),
         ContextBlock(
             elements=[
                 MarkdownTextObject(
                     text=(
-                        "The chart and a CSV of the week's handovers (no personal details) are "
-                        f"attached. Times are working time ({escape(network.network.working_hours)}"
-                        f"); overdue as of {digest.now.astimezone(ZoneInfo(tz)):%a %-d %b %H:%M}."
+                        f"{attachments(digest)} Times are working time "
+                        f"({escape(network.network.working_hours)}); overdue as of "
+                        f"{when(digest.now, tz)}."
                     )
                 )
             ]
@@ -214,10 +274,14 @@ def digest_message(digest: Digest, network: Network) -> Message:
                 )
             ),
         ]
+    # The same figures in words, for notifications and screen readers.
+    counts = "; ".join(
+        f"{name.lower()} "
+        + _count(getattr(this, attribute), getattr(last, attribute), period, spoken=True)
+        for name, attribute in _COUNTS
+    )
     text = (
-        f"Handover digest, {week}: {this.raised} raised (last week {last.raised}), "
-        f"{this.accepted} accepted, {this.declined} declined, {this.rerouted} re-routed, "
-        f"{this.unmatched} unmatched, {this.closed} closed; "
+        f"Handover digest, {period.title}, compared with {period.against}: {counts}; "
         f"median time to accept {working_hours(this.accept_median)}; "
         f"{digest.overdue_now} overdue now."
     )

@@ -23,7 +23,7 @@ from bot.directory.network import Network
 from bot.directory.providers import Overdue
 from bot.handover.payloads import CardRef
 from bot.ids import Act
-from bot.text import STATES, day, escape
+from bot.text import STATES, clip, day, escape
 from storage.models import Handover, Provider, State
 
 SECTION_LIMIT = 15  # rows a section shows; the home tab holds 100 blocks in all
@@ -41,7 +41,7 @@ def home_view(
 ) -> dict:
     """Your referrals, then the network (coordinators), then each queue while room remains."""
     blocks: list = [
-        HeaderBlock(text=f"Warm handovers · {network.network.name}"[:150]),
+        HeaderBlock(text=clip(f"Warm handovers · {network.network.name}", 150)),
         ActionsBlock(
             elements=[ButtonElement(text="New handover", action_id=Act.OPEN_NEW, style="primary")]
         ),
@@ -144,7 +144,7 @@ def _queue_section(
     confirmed = confirmation_words(provider, network.network.timezone)
     blocks: list = [
         DividerBlock(),
-        HeaderBlock(text=f"Queue · {provider.name}"[:150]),
+        HeaderBlock(text=clip(f"Queue · {provider.name}", 150)),
         SectionBlock(
             text=MarkdownTextObject(text=f"{capacity_line(provider, capacity)}\n{confirmed}")
         ),

@@ -24,7 +24,18 @@ from bot.handover.handovers import Change
 from bot.handover.payloads import CardRef
 from bot.handover.routing import RouteChoices
 from bot.ids import Act, Block
-from bot.text import DECLINE_REASONS, OUTCOMES, STATES, URGENCIES, clip, day, escape, label
+from bot.text import (
+    DECLINE_REASONS,
+    OUTCOMES,
+    STATES,
+    URGENCIES,
+    aside,
+    clip,
+    day,
+    escape,
+    label,
+    sentence,
+)
 from storage.models import DeclineReason, EventKind, Handover, Provider, Resident, State
 
 _URGENCY_ICON = {"routine": "", "soon": ":large_orange_circle: ", "urgent": ":red_circle: "}
@@ -161,12 +172,13 @@ def thread_line(change: Change, network: Network) -> Message:
                 f"{day(handover.promised_contact_by)}."
             )
         case EventKind.DECLINED:
-            text = f":leftwards_arrow_with_hook: {actor} declined: {_decline_reason(change)}."
+            declined = f"{actor} declined: {_decline_reason(change)}"
+            text = f":leftwards_arrow_with_hook: {sentence(declined)}"
             text += " " + _onward(change)
         case EventKind.CONTACTED:
             text = f":telephone_receiver: {actor} made first contact with the resident."
         case EventKind.CLOSED:
-            text = f":checkered_flag: {actor} closed it: {_outcome(change)}."
+            text = sentence(f":checkered_flag: {actor} closed it: {_outcome(change)}")
         case EventKind.WITHDRAWN:
             text = f":no_entry_sign: {actor} withdrew {handover.ref}."
         case EventKind.ROUTED_BY_HAND:
@@ -179,13 +191,11 @@ def thread_line(change: Change, network: Network) -> Message:
 
 
 def _decline_reason(change: Change) -> str:
-    reason = label(DECLINE_REASONS, change.reason).lower()
-    return f"{reason} ({escape(change.note)})" if change.note else reason
+    return label(DECLINE_REASONS, change.reason).lower() + aside(escape(change.note))
 
 
 def _outcome(change: Change) -> str:
-    outcome = label(OUTCOMES, change.reason).lower()
-    return f"{outcome} ({escape(change.note)})" if change.note else outcome
+    return label(OUTCOMES, change.reason).lower() + aside(escape(change.note))
 
 
 def _onward(change: Change) -> str:
@@ -201,9 +211,10 @@ def adviser_update(change: Change, network: Network) -> Message:
     provider = escape(change.provider.name) if change.provider else "the provider"
     match change.kind:
         case EventKind.CREATED if change.routed == EventKind.ROUTED:
+            why = sentence(f"Why them: {escape(handover.match_reason)}")
             text = (
-                f":outbox_tray: {ref} sent to *{provider}*. Why them: "
-                f"{escape(handover.match_reason)}. You'll hear here when they pick it up."
+                f":outbox_tray: {ref} sent to *{provider}*. {why} "
+                "You'll hear here when they pick it up."
             )
         case EventKind.CREATED:
             text = (
@@ -217,25 +228,23 @@ def adviser_update(change: Change, network: Network) -> Message:
             )
         case EventKind.DECLINED:
             previous = escape(change.previous.name) if change.previous else "A provider"
-            text = (
-                f":leftwards_arrow_with_hook: *{previous}* declined {ref}: "
-                f"{_decline_reason(change)}. {_onward(change)}"
-            )
+            declined = f"*{previous}* declined {ref}: {_decline_reason(change)}"
+            text = f":leftwards_arrow_with_hook: {sentence(declined)} {_onward(change)}"
         case EventKind.CONTACTED:
             text = (
                 f":telephone_receiver: <@{handover.worker_id}> at *{provider}* has made first "
                 f"contact for {ref}. The warm handover is done."
             )
         case EventKind.CLOSED:
-            text = f":checkered_flag: {ref} is closed by *{provider}*: {_outcome(change)}."
+            text = sentence(f":checkered_flag: {ref} is closed by *{provider}*: {_outcome(change)}")
         case EventKind.WITHDRAWN:
             text = f":no_entry_sign: {ref} is withdrawn. The provider has been told."
         case EventKind.ROUTED_BY_HAND:
             text = f":compass: A coordinator routed {ref} to *{provider}*."
         case EventKind.REOPENED:
-            why = f" ({escape(change.note)})" if change.note else ""
             text = (
-                f":recycle: A coordinator re-opened {ref}{why}. It is with the coordinators "
+                f":recycle: A coordinator re-opened {ref}{aside(escape(change.note))}. "
+                "It is with the coordinators "
                 "to route again."
             )
         case _:

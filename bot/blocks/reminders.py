@@ -18,7 +18,7 @@ from bot.directory.network import Network
 from bot.handover.payloads import CardRef
 from bot.handover.routing import RouteChoices
 from bot.ids import Act, Block
-from bot.text import day, escape, when
+from bot.text import clip, day, escape, when
 from storage.models import Handover, Provider
 
 
@@ -131,7 +131,7 @@ def escalation(
         ActionsBlock(
             elements=[
                 ButtonElement(
-                    text=f"Chase {provider.name}"[:75] if provider else "Chase",
+                    text=clip(f"Chase {provider.name}", 75) if provider else "Chase",
                     action_id=Act.CHASE,
                     value=CardRef(h=handover.id).dump(),
                 )

@@ -21,7 +21,7 @@ from bot.directory.network import Network
 from bot.handover.handovers import Status
 from bot.handover.payloads import CardRef
 from bot.ids import COMMAND, Act
-from bot.text import DECLINE_REASONS, OUTCOMES, STATES, clip, day, escape, label, when
+from bot.text import DECLINE_REASONS, OUTCOMES, STATES, aside, clip, day, escape, label, when
 from storage.models import EventKind, Handover, HandoverEvent, Provider
 
 HELP = (
@@ -32,7 +32,7 @@ HELP = (
     f"• `{COMMAND} providers [need]`: who offers what\n"
     f"• `{COMMAND} capacity`: say whether your organisation is taking handovers\n"
     f"• `{COMMAND} reopen HO-0042 [why]`: coordinators re-open a finished handover\n"
-    f"• `{COMMAND} digest`: coordinators get the last 7 days' digest in their channel\n"
+    f"• `{COMMAND} digest`: coordinators get the digest of the 7 days up to now in their channel\n"
     f"• `{COMMAND} erase HO-0042 <why>`: coordinators erase a resident's details on request\n"
     f"• `{COMMAND} audit HO-0042`: coordinators get who saw and did what, as a file\n"
     f"• `{COMMAND} help`: this message"
@@ -73,7 +73,7 @@ def event_line(event: HandoverEvent, providers: dict[str, Provider], timezone: s
     if event.kind == EventKind.ERASED:
         words += " (on request)" if event.reason == "on_request" else " (retention period over)"
     if event.note and event.kind in (EventKind.DECLINED, EventKind.CLOSED):
-        words += f" ({escape(event.note)})"
+        words += aside(escape(event.note))
     who = f" by <@{event.actor_id}>" if event.actor_id and event.kind != EventKind.DECLINED else ""
     return f"• {when(event.at, timezone)}: {words}{who}"
 

@@ -17,6 +17,7 @@ from bot.handover.access import Access, Right
 from bot.handover.matching import effective_capacity
 from bot.handover.payloads import Word, _Payload
 from bot.ids import Block
+from bot.text import aside
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Capacity, DirectoryEvent, Provider
@@ -235,6 +236,4 @@ def describe_capacity(capacity: str, until: date | None, reason: str | None) -> 
     words = {"open": "open", "limited": "limited", "paused": "paused"}[capacity]
     if capacity == Capacity.PAUSED:
         words += f" until {until.strftime('%a %-d %b %Y')}" if until else " until resumed"
-    if reason:
-        words += f" ({reason})"
-    return words
+    return words + aside(reason)

@@ -31,7 +31,7 @@ from bot.handover.matching import (
 from bot.handover.referral import CONSENT_TEXT, NO_CONSENT, Referral
 from bot.handover.routing import Routing
 from bot.ids import Block
-from bot.text import escape
+from bot.text import clip, escape
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import (
@@ -247,7 +247,7 @@ class Handovers(Routing):
             for name, value in self._placement(session, best, now).items():
                 setattr(handover, name, value)
             if prefer and best is not None and best.provider.id == prefer:
-                handover.match_reason = f"chosen by the adviser; {handover.match_reason}"[:500]
+                handover.match_reason = clip(f"chosen by the adviser; {handover.match_reason}", 500)
             handover.routed_at = now if handover.provider_id else None
             for name, value in self.next_due(handover, {}, now).items():
                 setattr(handover, name, value)

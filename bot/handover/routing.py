@@ -24,6 +24,7 @@ from bot.handover.matching import (
     split,
 )
 from bot.handover.referral import Referral
+from bot.text import clip
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import EventKind, Handover, Provider, State
@@ -134,7 +135,7 @@ class Routing:
         return {
             "state": State.PENDING,
             "provider_id": best.provider.id,
-            "match_reason": best.why(self.network.services),
+            "match_reason": clip(best.why(self.network.services), 500),
             "routed_by_hand": False,
         }
 

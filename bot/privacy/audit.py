@@ -35,6 +35,7 @@ from bot.clock import Clock, SystemClock
 from bot.directory.network import Network
 from bot.errors import DomainError, NotFound, Refused
 from bot.ids import COMMAND
+from bot.text import spreadsheet_row
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Access, format_ref
@@ -170,9 +171,8 @@ class Audit:
             user_id = row["user_id"]
             if user_id not in known:
                 known[user_id] = names(user_id) if user_id.startswith(("U", "W")) else ""
-            writer.writerow(
-                {**row, "at": row["at"].isoformat(timespec="seconds"), "user_name": known[user_id]}
-            )
+            at = row["at"].isoformat(timespec="seconds")
+            writer.writerow(spreadsheet_row({**row, "at": at, "user_name": known[user_id]}))
         details = _details_csv(handover, resident) if with_details else None
         return Export(ref, trail.getvalue(), details, erased_at)
 
@@ -226,19 +226,24 @@ class Audit:
 def _details_csv(handover, resident) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["field", "value"])
+
+    def write(field: str, value: str) -> None:
+        # The details are typed text: every cell is made inert for a spreadsheet.
+        writer.writerow(spreadsheet_row((field, value)))
+
+    write("field", "value")
     if resident is None or resident.erased_at is not None:
         when = resident.erased_at.isoformat(timespec="seconds") if resident else "-"
-        writer.writerow(["details", f"erased at {when}: nothing is kept"])
+        write("details", f"erased at {when}: nothing is kept")
     else:
         for field in ("name", "phone", "email", "access_needs"):
-            writer.writerow([field, getattr(resident, field) or ""])
-    writer.writerow(["consent", handover.consent_text])
-    writer.writerow(["consent_at", handover.consent_at.isoformat(timespec="seconds")])
-    writer.writerow(["consent_recorded_by", handover.consent_by])
+            write(field, getattr(resident, field) or "")
+    write("consent", handover.consent_text)
+    write("consent_at", handover.consent_at.isoformat(timespec="seconds"))
+    write("consent_recorded_by", handover.consent_by)
     for field in ("needs", "postcode_district", "age_band", "language", "context"):
         value = getattr(handover, field)
-        writer.writerow([field, ", ".join(value) if isinstance(value, list) else value or ""])
+        write(field, ", ".join(value) if isinstance(value, list) else value or "")
     return out.getvalue()
 
 

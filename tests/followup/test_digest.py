@@ -52,8 +52,8 @@ from bot.followup.digest.figures import (
     WeekFigures,
     compute_digest,
     last_full_week,
-    last_seven_days,
     percentile,
+    seven_days_up_to,
     weeks_before,
 )
 from bot.followup.digest.spreadsheet import week_csv
@@ -66,6 +66,7 @@ from tests.clock import MovableClock
 from tests.network import ADVISER, COORDINATOR
 
 H = timedelta(hours=1)
+M = timedelta(minutes=1)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday, the weekly post
 START = datetime(2026, 11, 16, tzinfo=UTC)
 END = datetime(2026, 11, 23, tzinfo=UTC)
@@ -227,10 +228,10 @@ def digest_of(story, working_time=None, **changes):
 def test_the_weeks_are_local_mondays_and_whole_days():
     # Monday 09:00: the week that ended at midnight.
     assert last_full_week(NOW, "Europe/London") == (START, END)
-    # Mid-week, the weekly figures are still last week's; on demand, the 7 days to today.
+    # Mid-week, the weekly figures are still last week's; on demand, the 7 days up to now.
     wednesday = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
     assert last_full_week(wednesday, "Europe/London") == (START, END)
-    assert last_seven_days(wednesday, "Europe/London") == (at(18), at(25))
+    assert seven_days_up_to(wednesday, "Europe/London") == (at(18, 15) + 30 * M, wednesday)
     # In summer London is an hour ahead: local midnight is 23:00 UTC the day before.
     summer = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
     assert last_full_week(summer, "Europe/London") == (
@@ -472,17 +473,18 @@ def check_the_message_validates_and_shows_the_numbers(story):
     shown = "\n".join(_texts(message.blocks))
     assert message.blocks[0]["type"] == "header"
     assert "Mon 16 Nov to Sun 22 Nov 2026" in message.blocks[0]["text"]["text"]
-    assert "*Raised*\n6 ▲4 (last week 2)" in shown
-    assert "*Accepted*\n3 ▲1 (last week 2)" in shown
-    assert "*Declined*\n3 ▲3 (last week 0)" in shown
-    assert "*Re-routed*\n2 ▲2 (last week 0)" in shown
-    assert "*First contacts*\n2 ▲1 (last week 1)" in shown
-    assert "*Closed*\n2 ▲1 (last week 1)" in shown
-    assert "Started support 1 = (last week 1)" in shown
-    assert "Resident declined 1 ▲1 (last week 0)" in shown
-    assert "median 2 working hours ▼1 (last week 3 working hours)" in shown
-    assert "90th percentile 5.2 working hours ▲1.4 (last week 3.8 working hours)" in shown
-    assert "median 15 working hours ▼9 (last week 24 working hours)" in shown
+    assert "*This week, compared with last week*" in shown
+    assert "*Raised*\n6 ↑ from 2" in shown
+    assert "*Accepted*\n3 ↑ from 2" in shown
+    assert "*Declined*\n3 ↑ from 0" in shown
+    assert "*Re-routed*\n2 ↑ from 0" in shown
+    assert "*First contacts*\n2 ↑ from 1" in shown
+    assert "*Closed*\n2 ↑ from 1" in shown
+    assert "Started support 1, as last week" in shown
+    assert "Resident declined 1 ↑ from 0" in shown
+    assert "median 2 working hours ↓ from 3 working hours" in shown
+    assert "90th percentile 5.2 working hours ↑ from 3.8 working hours" in shown
+    assert "median 15 working hours ↓ from 24 working hours" in shown
     assert (
         "*Northside CV Clinic*: received 4 · accepted 1 · declined 2 (not eligible 1, "
         "at capacity 1) · *1 overdue now* · median to accept 1 working hour"
@@ -493,7 +495,8 @@ def check_the_message_validates_and_shows_the_numbers(story):
     assert "• Self-employment: 1 handover" in shown
     assert "declined twice or more this week: HO-0005" in shown
     assert "chart and a CSV" in shown
-    assert "6 raised (last week 2)" in message.text and "4 overdue now" in message.text
+    assert "raised 6, up from 2; accepted 3, up from 2" in message.text
+    assert "4 overdue now" in message.text
     assert NAME not in str(message.blocks) and CONTEXT not in str(message.blocks)
 
 

@@ -157,3 +157,31 @@ def test_an_operator_exports_from_the_command_line(slack, fake, db, tmp_path, mo
     assert trail[-1]["user_id"] == "cli:ops"
     assert "Sam Resident" not in out.read_text()
     assert audit.main(["HO-0042", "--out", str(out)]) == 2
+
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def test_the_export_carries_no_spreadsheet_formula_from_what_people_typed(slack, fake, db):
+    # A display name, a context and a decline note that a spreadsheet would run.
+    fake.add_user(CV_STAFF, name="cleo", real_name="Cleo Clinic", display_name="@cmd|' /c calc'!A0")
+    refer(slack, context=FORMULA)
+    slack.click_button(CV_STAFF, last_card(fake, CV_CHANNEL), CV_CHANNEL, "Decline")
+    slack.submit(CV_STAFF, {"reason": "other", "reason_note": "-2+3 places left."})
+    # The adviser hears the note once, with one full stop.
+    declined = [m["text"] for m in fake.dms(ADVISER) if "declined" in m["text"]][-1]
+    assert "other (-2+3 places left). " in declined and ".)." not in declined
+
+    slack.command(COORDINATOR, "audit HO-0001 with-details")
+    _, files = exported(fake)
+    trail = rows(files["HO-0001-audit.csv"])
+    (decline,) = [r for r in trail if r["what"] == "declined"]
+    assert decline["note"] == "'-2+3 places left."
+    assert decline["user_name"] == "'@cmd|' /c calc'!A0"
+    details = dict(csv.reader(io.StringIO(files["HO-0001-resident.csv"])))
+    assert details["context"] == "'" + FORMULA
+    # Nothing in either file begins like a formula; times and ids are as they were.
+    for content in files.values():
+        for row in csv.reader(io.StringIO(content)):
+            assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+    assert decline["at"].startswith("2026-11-25T") and decline["user_id"] == CV_STAFF

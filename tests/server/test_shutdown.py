@@ -53,7 +53,7 @@ def test_http_mode_finishes_the_work_in_flight_when_sigterm_arrives_mid_request(
     # Everything the request started was done before the process ended.
     assert fake.messages(COORD_CHANNEL), output
     assert fake.calls_to("files.completeUploadExternal"), output
-    assert "The digest for the last 7 days is in" in fake.ephemerals(COORDINATOR)[-1]["text"]
+    assert "The digest of the 7 days up to now is in" in fake.ephemerals(COORDINATOR)[-1]["text"]
 
 
 class StubSocketMode:

@@ -112,11 +112,13 @@ def last_full_week(now: datetime, timezone: str) -> tuple[datetime, datetime]:
     return _local_midnight(monday - WEEK, zone), _local_midnight(monday, zone)
 
 
-def last_seven_days(now: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """The 7 whole local days ending at the start of today (``/handover digest`` mid-week)."""
-    zone = ZoneInfo(timezone)
-    today = now.astimezone(zone).date()
-    return _local_midnight(today - WEEK, zone), _local_midnight(today, zone)
+def seven_days_up_to(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """The 7 days up to ``now`` (``/handover digest``): a handover raised a minute ago is in.
+
+    Seven local days back, so the week before it and the trend's weeks line up with it
+    across a clock change, as the calendar weeks do.
+    """
+    return weeks_before(now, 1, timezone), now
 
 
 def weeks_before(start: datetime, weeks: int, timezone: str) -> datetime:
@@ -178,10 +180,25 @@ class Digest:
     trend: list[tuple[datetime, dict[str, int]]]  # week start -> outcome (or withdrawn) -> n
     timezone: str  # the network's, for showing the week
     now: datetime  # when it was computed: "overdue now" is as of this
+    up_to_now: bool = False  # the 7 days up to ``now`` (on demand), not a calendar week
 
     @property
     def overdue_now(self) -> int:
         return sum(row.overdue_now for row in self.providers)
+
+    @property
+    def anything_closed(self) -> bool:
+        """Anything closed or withdrawn in the trend's 8 weeks: the chart's left panel."""
+        return any(counts for _, counts in self.trend)
+
+    @property
+    def anything_accepted(self) -> bool:
+        """A time to accept for some provider this week: the chart's right panel."""
+        return any(row.accept_median is not None for row in self.providers)
+
+    @property
+    def has_chart(self) -> bool:
+        return self.anything_closed or self.anything_accepted
 
 
 # -- percentiles -----------------------------------------------------------------------------
@@ -465,8 +482,12 @@ def compute_digest(
     network: Network,
     working_time: WorkingClock,
     now: datetime,
+    up_to_now: bool = False,
 ) -> Digest:
-    """The digest of ``[start, end)``, compared with the week before it; overdue as of ``now``."""
+    """The digest of ``[start, end)``, compared with the week before it; overdue as of ``now``.
+
+    ``up_to_now`` says the window is the 7 days up to ``now`` rather than a calendar week.
+    """
     timezone = network.network.timezone
     last_start = weeks_before(start, 1, timezone)
     this_week, rows, accepts = _week(session, start, end, working_time)
@@ -516,4 +537,5 @@ def compute_digest(
         trend=_trend(session, start, end, timezone),
         timezone=timezone,
         now=now,
+        up_to_now=up_to_now,
     )

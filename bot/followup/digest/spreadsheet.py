@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.directory.network import Network
 from bot.followup.digest.figures import in_window
+from bot.text import spreadsheet_cell
 from storage.models import EventKind, Handover, HandoverEvent, Provider, format_ref
 
 CSV_CHUNK = 2000  # handovers asked for at once by id, but on PostgreSQL (SQLite: 32766 at most)
@@ -43,7 +44,9 @@ def week_csv(session: Session, *, start: datetime, end: datetime, network: Netwo
     ``YYYY-MM-DD HH:MM``; ``declines`` counts every decline of the handover so far.
     """
     zone = ZoneInfo(network.network.timezone)
-    names = {p.id: p.name for p in session.exec(select(Provider)).all()}
+    # Names and labels come from a file people edit: made inert for a spreadsheet once each
+    # here, not per row (the other cells are the bot's own words, times and counts).
+    names = {p.id: spreadsheet_cell(p.name) for p in session.exec(select(Provider)).all()}
     # The week's handovers by their ids. Asked as one query with the ids as a subquery,
     # PostgreSQL expected a tenth of the table and hashed all of it: a read of every
     # handover (1 s of the 1.4 s at a million); by id, each is an index hit.
@@ -101,7 +104,9 @@ def week_csv(session: Session, *, start: datetime, end: datetime, network: Netwo
 
     @functools.cache
     def labels(needs: str | None) -> str:
-        return "; ".join(network.service_label(need) for need in json.loads(needs or "[]"))
+        return spreadsheet_cell(
+            "; ".join(network.service_label(need) for need in json.loads(needs or "[]"))
+        )
 
     def moment(value: datetime | None) -> str:
         if value is None:
@@ -133,9 +138,9 @@ def week_csv(session: Session, *, start: datetime, end: datetime, network: Netwo
                 format_ref(handover_id),
                 moment(created),
                 labels(needs),
-                district or "",
+                spreadsheet_cell(district or ""),
                 urgency,
-                names.get(provider_id, provider_id or ""),
+                names.get(provider_id, spreadsheet_cell(provider_id or "")),
                 state,
                 moment(accepted_at),
                 moment(contacted_at),

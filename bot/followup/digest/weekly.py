@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.blocks import Message, render
-from bot.blocks.digest import digest_message, week_words
+from bot.blocks.digest import attachments, digest_message, period_words
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox
 from bot.directory.network import Network
@@ -24,7 +24,7 @@ from bot.followup.digest.chart import digest_chart
 from bot.followup.digest.figures import (
     compute_digest,
     last_full_week,
-    last_seven_days,
+    seven_days_up_to,
 )
 from bot.followup.digest.spreadsheet import week_csv
 from bot.text import escape
@@ -81,12 +81,12 @@ class WeeklyDigest:
         return won
 
     def on_demand(self, now: datetime) -> tuple[datetime, datetime]:
-        start, end = last_seven_days(now, self.network.network.timezone)
-        self.post(start, end, now)
+        """A coordinator asked: the 7 days up to this moment, not the last calendar week."""
+        start, end = seven_days_up_to(now, self.network.network.timezone)
+        self.post(start, end, now, up_to_now=True)
         return start, end
 
-    def post(self, start: datetime, end: datetime, now: datetime) -> None:
-        tz = self.network.network.timezone
+    def post(self, start: datetime, end: datetime, now: datetime, *, up_to_now=False) -> None:
         with self.sessions() as session:
             digest = compute_digest(
                 session,
@@ -95,31 +95,38 @@ class WeeklyDigest:
                 network=self.network,
                 working_time=self.working_time,
                 now=now,
+                up_to_now=up_to_now,
             )
             csv = week_csv(session, start=start, end=end, network=self.network)
         channel = self.network.coordinators.channel
         message = digest_message(digest, self.network)
+        period = period_words(digest)
+        label = start.astimezone(self.zone).strftime("%Y-%m-%d")
+        files = [
+            {
+                "content": csv,
+                "filename": f"handovers-{label}.csv",
+                "title": f"{period.whose.capitalize()} handovers (no personal details)",
+            }
+        ]
+        if digest.has_chart:  # two empty panels tell nobody anything: the words say why
+            files.insert(
+                0,
+                {
+                    "content": digest_chart(digest),
+                    "filename": f"handovers-{label}.png",
+                    "title": "Handovers by outcome and time to accept",
+                    "alt_txt": "Handovers closed or withdrawn per week by outcome over eight "
+                    f"weeks, and median working hours to accept by provider {period.this}",
+                },
+            )
         try:
             posted = self.client.chat_postMessage(channel=channel, **message.as_kwargs())
-            label = start.astimezone(self.zone).strftime("%Y-%m-%d")
             self.client.files_upload_v2(
                 channel=channel,
                 thread_ts=posted["ts"],
-                initial_comment=f"The chart and the numbers for {week_words(start, end, tz)}.",
-                file_uploads=[
-                    {
-                        "content": digest_chart(digest),
-                        "filename": f"handovers-{label}.png",
-                        "title": "Handovers by outcome and time to accept",
-                        "alt_txt": "Weekly handovers by outcome over eight weeks, and median "
-                        "working hours to accept by provider",
-                    },
-                    {
-                        "content": csv,
-                        "filename": f"handovers-{label}.csv",
-                        "title": "This week's handovers (no personal details)",
-                    },
-                ],
+                initial_comment=attachments(digest),
+                file_uploads=files,
             )
         except SlackApiError as error:
             log.error("Slack refused the digest: %s", error.response.get("error"))
