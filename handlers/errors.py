@@ -23,6 +23,27 @@ DAMAGED = "That request was damaged or out of date, so nothing was done. Please 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 
 
+# What each event the bot listens to must carry for its listener to act on it.
+EVENT_FIELDS = {
+    "app_home_opened": ("user",),
+    "member_joined_channel": ("user", "channel"),
+    "channel_unarchive": ("channel",),
+    "group_unarchive": ("channel",),
+}
+
+
+def _incomplete_event(body: dict) -> str | None:
+    """What an event lacks, if anything: Slack always sends these fields, so one without
+    them is not Slack's, or not for us, and is ignored."""
+    event = body.get("event")
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return "no event"
+    for field in EVENT_FIELDS.get(event["type"], ()):
+        if not isinstance(event.get(field), str) or not event[field]:
+            return f"{event['type']} without {field}"
+    return None
+
+
 def _damaged(body: dict) -> str | None:
     """What is wrong with a request every listener relies on the shape of, if anything.
 
@@ -54,6 +75,11 @@ def _damaged(body: dict) -> str | None:
 
 def refuse_damaged(body: dict, next) -> BoltResponse | None:
     """Middleware: a malformed request gets a plain answer instead of a listener's crash."""
+    if isinstance(body, dict) and body.get("type") == "event_callback":
+        if (lacking := _incomplete_event(body)) is None:
+            return next()
+        log.debug("ignored an event: %s", lacking)
+        return BoltResponse(status=200, body="")
     if not isinstance(body, dict) or (what := _damaged(body)) is None:
         return next()
     log.warning("refused a damaged %s request: %s", body.get("type") or "command", what)
@@ -154,10 +180,17 @@ def unknown_view(ack, body: dict) -> None:
     ack(response_action="update", view=notice_modal("Not done", DAMAGED))
 
 
+def no_suggestions(ack) -> None:
+    """A select asking for options the bot does not offer (it loads none from outside):
+    an empty list, rather than an unhandled request logged with what was typed."""
+    ack(options=[])
+
+
 def register_fallbacks(app: App) -> None:
     anything = re.compile(".*", re.DOTALL)
     app.action(anything)(unknown_action)
     app.view(anything)(unknown_view)
+    app.options(anything)(no_suggestions)
 
 
 def register(app: App) -> None:

@@ -1,0 +1,162 @@
+"""Bodies that are not what their Content-Type says, and events missing their fields.
+
+Each is refused with a 4xx and one WARNING line (never a 500, never a traceback), signed or
+not; an unsigned or badly signed one is refused before its body is read as anything. The
+bot answers a good request straight after.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from sandbox import requests
+from server.gate import MAX_BODY
+from server.web import Server
+from tests.harness import TEAM, sign
+from tests.network import ADVISER
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+# (what it is, the body, its Content-Type, the status when signed)
+UNREADABLE = [
+    ("json-not-json", b"{not json", JSON, 400),
+    ("json-an-array", b"[1, 2]", JSON, 400),
+    ("json-not-utf8", b'{"type": "event_callback", "x": "\xff\xfe"}', JSON, 400),
+    ("form-payload-not-json", b"payload=%7Bnot+json", FORM, 400),
+    ("form-payload-empty", b"payload=", FORM, 400),
+    ("form-not-utf8", b"payload=\xff\xfe\xfd", FORM, 400),
+    ("form-starting-like-json", b"{payload=1", FORM, 400),
+    ("empty", b"", FORM, 400),
+    ("text-plain", b"command=%2Fhandover&text=help", "text/plain", 415),
+    ("no-content-type", b"command=%2Fhandover&text=help", "", 415),
+    ("event-not-an-object", b'{"type": "event_callback", "event": "x"}', JSON, 400),
+    ("field-of-the-wrong-shape", b'{"type": "event_callback", "event": {}, "user": 5}', JSON, 400),
+    ("huge", b"payload=" + b"x" * MAX_BODY, FORM, 413),
+]
+CASES = [pytest.param(body, kind, status, id=name) for name, body, kind, status in UNREADABLE]
+
+
+def _refused_once(caplog) -> None:
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.levelname for r in said] == ["WARNING"], [r.getMessage() for r in said]
+    assert said[0].exc_info is None and "Traceback" not in caplog.text
+
+
+def _still_answers(slack) -> None:
+    assert "status HO-0042" in slack.answer(slack.command(ADVISER, "help"))["text"]
+
+
+@pytest.mark.parametrize(("body", "kind", "status"), CASES)
+def test_a_signed_unreadable_body_is_a_4xx_and_one_warning(slack, fake, caplog, body, kind, status):
+    calls = len(fake.calls)
+    with caplog.at_level(logging.DEBUG):
+        response = slack.post(body, kind)
+    assert response.status_code == status
+    _refused_once(caplog)
+    assert [c.method for c in fake.calls[calls:] if c.method != "auth.test"] == []
+    _still_answers(slack)
+
+
+@pytest.mark.parametrize(("body", "kind", "status"), CASES)
+@pytest.mark.parametrize("signature", ["none", "wrong", "stale", "not-a-number"])
+def test_an_unsigned_body_is_refused_before_it_is_read(
+    slack, caplog, body, kind, status, signature
+):
+    headers = {
+        "none": {},
+        "wrong": sign(body, secret="not-our-secret"),
+        "stale": sign(body, timestamp=int(time.time()) - 6 * 60),
+        "not-a-number": {**sign(body), "X-Slack-Request-Timestamp": "soon"},
+    }[signature]
+    with caplog.at_level(logging.DEBUG):
+        response = slack.post(body, kind, headers=headers)
+    # Too big to read is refused before anything else; everything else is unsigned first.
+    assert response.status_code == (413 if status == 413 else 401)
+    _refused_once(caplog)
+    _still_answers(slack)
+
+
+def test_a_signature_is_over_the_raw_bytes(slack):
+    """Signed bytes altered on the way (one byte) are refused: nothing is re-encoded."""
+    body = f"command=%2Fhandover&text=help&user_id={ADVISER}&team_id={TEAM}".encode()
+    headers = sign(body)
+    assert slack.post(body.replace(b"help", b"hel\xff"), FORM, headers=headers).status_code == 401
+    assert slack.post(body, FORM, headers=headers).status_code == 200
+
+
+@contextmanager
+def served(slack, db):
+    server = Server(slack.app, db, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.stop()
+        thread.join(timeout=15)
+
+
+def _post(port: int, body: bytes, headers: dict) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/slack/events", body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("body", "kind", "status"), CASES)
+def test_the_production_server_refuses_them_too(slack, db, caplog, body, kind, status):
+    with served(slack, db) as port:
+        for headers, expected in ((sign(body), status), ({}, 413 if status == 413 else 401)):
+            caplog.clear()
+            with caplog.at_level(logging.DEBUG):
+                got, _ = _post(port, body, {**headers, "Content-Type": kind})
+            assert got == expected
+            _refused_once(caplog)
+        good = f"command=%2Fhandover&text=help&user_id={ADVISER}&team_id={TEAM}".encode()
+        got, answer = _post(port, good, {**sign(good), "Content-Type": FORM})
+        assert got == 200 and "status HO-0042" in json.loads(answer)["text"]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "app_home_opened", "tab": "home"},
+        {"type": "app_home_opened", "user": ""},
+        {"type": "member_joined_channel", "user": "U0BOT00001"},
+        {"type": "member_joined_channel", "channel": "C0CV000001"},
+        {"type": "channel_unarchive"},
+        {"type": "group_unarchive"},
+        {},
+    ],
+    ids=lambda event: "-".join([event.get("type", "untyped"), *sorted(event)[1:]]),
+)
+def test_an_event_missing_its_fields_is_ignored_quietly(slack, fake, caplog, event):
+    calls = len(fake.calls)
+    with caplog.at_level(logging.DEBUG):
+        response = slack.event(event)
+    assert response.status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+    assert any("ignored an event" in r.getMessage() for r in caplog.records)
+    assert [c.method for c in fake.calls[calls:] if c.method != "auth.test"] == []
+    slack.open_home(ADVISER)  # the same event, whole, is still answered
+    assert fake.calls[-1].method == "views.publish"
+
+
+def test_a_select_asking_for_options_gets_none_and_logs_nothing(slack, caplog):
+    payload = {"type": "block_suggestion", "user": {"id": ADVISER}, "team": {"id": TEAM},
+               "action_id": "anything", "block_id": "b", "value": "Sam Resident"}  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        response = slack.send(requests.interaction(payload))
+    assert response.status_code == 200 and slack.answer(response) == {"options": []}
+    assert "Sam Resident" not in caplog.text
