@@ -160,3 +160,104 @@ def test_a_select_asking_for_options_gets_none_and_logs_nothing(slack, caplog):
         response = slack.send(requests.interaction(payload))
     assert response.status_code == 200 and slack.answer(response) == {"options": []}
     assert "Sam Resident" not in caplog.text
+
+
+# -- failures around the acknowledgement of a click ------------------------------------------
+
+
+@contextmanager
+def database_down(engine):
+    """Every new connection is refused, as when the database server has gone away."""
+    from sqlalchemy import event
+
+    def refuse(dialect, record, cargs, cparams):
+        raise dialect.dbapi.OperationalError("connection refused: the database is down")
+
+    engine.dispose()
+    event.listen(engine, "do_connect", refuse)
+    try:
+        yield
+    finally:
+        event.remove(engine, "do_connect", refuse)
+        engine.dispose()
+
+
+def _incident(slack) -> str:
+    """The error id the log gave the last unexpected error."""
+    import re
+
+    (record,) = [r for r in slack.errors.records if "unexpected error" in r.getMessage()]
+    return re.search(r"E-[0-9a-f]{6}", record.getMessage()).group(0)
+
+
+def _referred(slack, fake):
+    from tests.network import CV_CHANNEL
+    from tests.scenarios.helpers import last_card, refer
+
+    refer(slack, destination="provider:cv-clinic")
+    return last_card(fake, CV_CHANNEL)
+
+
+def test_accept_while_the_database_is_down_is_said_to_the_person(slack, fake, db):
+    from tests.network import CV_CHANNEL, CV_STAFF
+
+    card = _referred(slack, fake)
+    slack.errors_expected = True
+    with database_down(db):
+        response = slack.click_button(CV_STAFF, card, CV_CHANNEL, "Accept")
+    assert response.status_code == 200 and fake.open_views(CV_STAFF) == []
+    (said,) = [e for e in fake.ephemerals(CV_STAFF) if e["source"] == "response_url"]
+    assert _incident(slack) in said["text"] and "nothing was changed" in said["text"]
+    # The database back, the same button works.
+    slack.click_button(CV_STAFF, card, CV_CHANNEL, "Accept")
+    assert fake.open_views(CV_STAFF)[-1]["title"]["text"].startswith("Accept")
+
+
+def test_a_click_without_a_response_url_is_answered_in_its_channel_or_dm(slack, fake, db):
+    from bot.ids import Act
+    from tests.network import CV_CHANNEL, CV_STAFF
+
+    card = _referred(slack, fake)
+    slack.errors_expected = True
+    action = {"action_id": Act.ACCEPT, "block_id": "b", "type": "button",
+              "value": card["blocks"][-1]["elements"][0]["value"]}  # fmt: skip
+    in_channel = requests.block_actions(
+        team=TEAM, user=CV_STAFF, trigger_id=fake.issue_trigger_id(CV_STAFF), action=action,
+        channel=CV_CHANNEL, message=card,
+    )  # fmt: skip
+    del in_channel["response_url"]
+    with database_down(db):
+        assert slack.send(requests.interaction(in_channel)).status_code == 200
+        first = _incident(slack)
+        slack.errors.records.clear()
+        slack.click(CV_STAFF, Act.ACCEPT, value=action["value"], home=True)
+    assert first in fake.ephemerals(CV_STAFF)[-1]["text"]
+    assert fake.ephemerals(CV_STAFF)[-1]["source"] == "chat.postEphemeral"
+    assert _incident(slack) in fake.dms(CV_STAFF)[-1]["text"]
+
+
+def test_an_unexpected_error_in_a_click_is_said_with_its_id(slack, fake, monkeypatch):
+    from tests.network import CV_CHANNEL, CV_STAFF
+
+    card = _referred(slack, fake)
+    slack.errors_expected = True
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(slack.app.bot.handovers, "precheck", broken)
+    slack.click_button(CV_STAFF, card, CV_CHANNEL, "Decline")
+    said = fake.ephemerals(CV_STAFF)[-1]["text"]
+    assert _incident(slack) in said and "went wrong on our side" in said
+
+
+def test_a_submission_while_the_database_is_down_says_so_in_the_modal(slack, fake, db):
+    from tests.network import CV_CHANNEL, CV_STAFF
+
+    card = _referred(slack, fake)
+    slack.click_button(CV_STAFF, card, CV_CHANNEL, "Accept")
+    slack.errors_expected = True
+    with database_down(db):
+        answer = slack.answer(slack.submit(CV_STAFF, {"contact_by": "2026-11-30"}))
+    assert answer["response_action"] == "update"
+    assert _incident(slack) in json.dumps(answer["view"])
