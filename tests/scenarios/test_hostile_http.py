@@ -261,3 +261,66 @@ def test_a_submission_while_the_database_is_down_says_so_in_the_modal(slack, fak
         answer = slack.answer(slack.submit(CV_STAFF, {"contact_by": "2026-11-30"}))
     assert answer["response_action"] == "update"
     assert _incident(slack) in json.dumps(answer["view"])
+
+
+# -- nobody learns where a handover is unless they may ----------------------------------------
+
+PROVIDER_NAMES = ("Northside CV Clinic", "Riverside ESOL Hub", "Youth Futures", "Council")
+
+
+def _forged_accept(slack, fake, user: str, handover_id: int, provider: str, channel: str):
+    from bot.ids import Act
+
+    card = {"ts": "1700000000.000100", "text": "a card", "blocks": []}
+    value = json.dumps({"h": handover_id, "p": provider})
+    slack.click(user, Act.ACCEPT, value=value, message=card, channel=channel)
+    return fake.ephemerals(user)[-1]["text"]
+
+
+@pytest.mark.parametrize(
+    ("who", "card_provider", "channel"),
+    [("esol", "esol-hub", "C0ESOLHUB1"), ("outsider", "cv-clinic", "C0GENERAL1")],
+)
+def test_a_forged_click_gets_one_refusal_whether_the_handover_exists_or_not(
+    slack, fake, who, card_provider, channel
+):
+    """ESOL staff name their own provider on a handover that is elsewhere; an outsider names
+    the provider it is with. Before HO-0002 exists, once it is at the CV clinic, and once
+    withdrawn, they are told the same, and never where it is."""
+    from tests.network import ADVISER, CV_CHANNEL, ESOL_STAFF, OUTSIDER
+    from tests.scenarios.helpers import refer
+
+    user = {"esol": ESOL_STAFF, "outsider": OUTSIDER}[who]
+    refer(slack, destination="provider:cv-clinic")
+    never = _forged_accept(slack, fake, user, 2, card_provider, channel)
+    refer(slack, destination="provider:cv-clinic")
+    there = _forged_accept(slack, fake, user, 2, card_provider, channel)
+    slack.app.bot.handovers.withdraw(2, actor_id=ADVISER)
+    withdrawn = _forged_accept(slack, fake, user, 2, card_provider, channel)
+    assert never == there == withdrawn, (never, there, withdrawn)
+    own = {"esol": "Riverside ESOL Hub", "outsider": "Northside CV Clinic"}[who]
+    assert not [name for name in PROVIDER_NAMES if name in never and name != own], never
+    assert "withdrawn" not in never and "HO-0002" in never and "Nothing was changed" in never
+    assert fake.open_views(user) == [] and CV_CHANNEL not in never
+
+
+def test_status_of_a_handover_one_may_not_see_reads_as_if_none_existed(slack, fake):
+    from tests.network import COORDINATOR, OUTSIDER
+    from tests.scenarios.helpers import refer
+
+    slack.command(OUTSIDER, "status HO-0001")
+    before = fake.ephemerals(OUTSIDER)[-1]["text"]
+    refer(slack, destination="provider:cv-clinic")
+    slack.command(OUTSIDER, "status HO-0001")
+    assert fake.ephemerals(OUTSIDER)[-1]["text"] == before
+    slack.command(COORDINATOR, "status HO-0002")  # the coordinators see the whole network
+    assert "There is no such handover" in fake.ephemerals(COORDINATOR)[-1]["text"]
+
+
+def test_someone_who_may_see_it_is_still_told_where_it_went(slack, fake):
+    from tests.network import ADVISER
+    from tests.scenarios.helpers import refer
+
+    refer(slack, destination="provider:cv-clinic")
+    said = _forged_accept(slack, fake, ADVISER, 1, "esol-hub", "C0ESOLHUB1")
+    assert "moved on: it is now with Northside CV Clinic" in said
