@@ -16,10 +16,11 @@ from urllib.parse import urlencode
 API_APP_ID = "A0SANDBOX"
 
 
-def sign(body: str, *, secret: str, timestamp: int | None = None) -> dict[str, str]:
-    """The headers Slack adds: v0 HMAC-SHA256 of ``v0:timestamp:body``."""
+def sign(body: str | bytes, *, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack adds: v0 HMAC-SHA256 of ``v0:timestamp:body`` (the raw bytes)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    basestring = f"v0:{timestamp}:{body}".encode()
+    raw = body.encode() if isinstance(body, str) else body
+    basestring = f"v0:{timestamp}:".encode() + raw
     digest = hmac.new(secret.encode(), basestring, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
 

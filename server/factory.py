@@ -42,6 +42,8 @@ class HandoverApp(App):
 
     def __init__(self, *, scheduler: Scheduler, bot: Bot, **bolt_options):
         super().__init__(**bolt_options)
+        # HTTP mode checks it before Bolt parses anything (server.gate).
+        self.signing_secret: str | None = bolt_options.get("signing_secret")
         self.scheduler = scheduler
         self.bot = bot
 

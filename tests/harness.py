@@ -71,7 +71,7 @@ class ErrorLog(logging.Handler):
         self.records.append(record)
 
 
-def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict:
+def sign(body: str | bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict:
     return requests.sign(body, secret=secret, timestamp=timestamp)
 
 
@@ -95,7 +95,7 @@ class Harness:
 
     # -- raw requests ---------------------------------------------------------------------
 
-    def post(self, body: str, content_type: str, headers: dict | None = None, **sign_args):
+    def post(self, body: str | bytes, content_type: str, headers: dict | None = None, **sign_args):
         signed = sign(body, **sign_args) if headers is None else headers
         response = self.http.post(
             "/slack/events", data=body, headers={**signed, "Content-Type": content_type}

@@ -122,7 +122,7 @@ class Chaser:
             raise InvalidInput({"snooze": "Snooze for 1 or 3 days."})
         now = self.handovers.clock.now()
         with self.handovers.sessions() as session:
-            handover = self.handovers._load(session, handover_id)
+            handover = self.handovers.visible(session, handover_id, actor_id, Right.SNOOZE)
             provider = queries.get_provider(session=session, provider_id=handover.provider_id or "")
             self.handovers.access.require(
                 actor_id, Right.SNOOZE, handover=handover, provider=provider

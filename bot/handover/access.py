@@ -197,7 +197,8 @@ MATRIX: dict[Right, Entry] = {
         "a handover's state and history",
         f"`{COMMAND} status`",
         {ADVISER, PROVIDER, COORDINATOR},
-        "You can't see {ref}: only its adviser, the provider it is with and the coordinators can.",
+        "You can't see {ref}: there is no such handover, or only its adviser, the provider "
+        "it is with and the coordinators can.",
     ),
     # Only through accepting: the worker who accepts is shown them, privately, and nobody
     # else is ever sent them by the bot (the adviser typed them in).
@@ -247,12 +248,19 @@ def allowed(right: Right | str, roles: set[Role] | frozenset[Role]) -> bool:
 
 
 def refusal(
-    right: Right | str, *, handover: Handover | None = None, provider: Provider | None = None
+    right: Right | str,
+    *,
+    handover: Handover | None = None,
+    provider: Provider | None = None,
+    ref: str | None = None,
 ) -> str:
-    """The sentence for someone without the right; names typed elsewhere are escaped."""
+    """The sentence for someone without the right; names typed elsewhere are escaped.
+
+    ``ref`` stands in for a handover that may not exist: the sentence is then the same as
+    for one that does, so a refusal never tells who may not know whether it exists."""
     template = MATRIX[Right(right)].refusal or "You can't do that. Nothing was changed."
     return template.format(
-        ref=handover.ref if handover is not None else "this handover",
+        ref=handover.ref if handover is not None else ref or "this handover",
         provider=escape(provider.name) if provider is not None else "the provider",
     )
 

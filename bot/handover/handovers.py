@@ -43,6 +43,7 @@ from storage.models import (
     Provider,
     Resident,
     State,
+    format_ref,
 )
 
 # (channel, user) -> is the user a member of the channel? Answered by Slack, cached.
@@ -404,10 +405,7 @@ class Handovers(Routing):
         """One change in one transaction: load, check the rule and the actor, then the step
         applies it as a compare-and-set, records the event and commits."""
         with self.sessions() as session:
-            if card_provider is None:
-                handover = self._load(session, handover_id)
-            else:
-                handover = self._for_provider(session, handover_id, card_provider)
+            handover = self._find(session, action, handover_id, card_provider, actor_id)
             rule = self._check(session, handover, action, actor_id)
             yield _Step(self, session, handover, rule, actor_id, self.clock.now())
 
@@ -415,7 +413,7 @@ class Handovers(Routing):
 
     def status(self, handover_id: int, *, user_id: str) -> Status:
         with self.sessions() as session:
-            handover = self._load(session, handover_id)
+            handover = self.visible(session, handover_id, user_id, Right.STATUS)
             provider = self._provider(session, handover.provider_id)
             self.access.require(user_id, Right.STATUS, handover=handover, provider=provider)
             providers = {p.id: p for p in queries.all_providers(session=session)}
@@ -470,10 +468,7 @@ class Handovers(Routing):
     ):
         """Refuse before opening a modal for a change that could not apply anyway."""
         with self.sessions() as session:
-            if card_provider is None:
-                handover = self._load(session, handover_id)
-            else:
-                handover = self._for_provider(session, handover_id, card_provider)
+            handover = self._find(session, action, handover_id, card_provider, actor_id)
             self._check(session, handover, action, actor_id)
             return handover
 
@@ -507,16 +502,56 @@ class Handovers(Routing):
             return None
         return queries.get_provider(session=session, provider_id=provider_id)
 
-    def _for_provider(self, session: Session, handover_id: int, card_provider: str) -> Handover:
-        """Load a handover acted on from a provider's card; a card left behind is stale."""
-        handover = self._load(session, handover_id)
-        if handover.provider_id != card_provider:
-            current = self._provider(session, handover.provider_id)
+    def visible(self, session: Session, handover_id: int, user_id: str, right: Right) -> Handover:
+        """The handover, or the refusal of ``right`` when there is none: the same sentence
+        as when there is one this person may not touch. Only the coordinators, who see the
+        whole network, are told that there is no such handover."""
+        handover = queries.get_handover(session=session, handover_id=handover_id)
+        if handover is not None:
+            return handover
+        if self.network.is_coordinator(user_id):
+            raise NotFound("There is no such handover.")
+        raise Refused(access.refusal(right, ref=format_ref(handover_id)))
+
+    def _find(
+        self,
+        session: Session,
+        action: Action,
+        handover_id: int,
+        card_provider: str | None,
+        actor_id: str,
+    ) -> Handover:
+        if card_provider is None:
+            return self.visible(session, handover_id, actor_id, Right(action))
+        return self._for_provider(session, action, handover_id, card_provider, actor_id)
+
+    def _for_provider(
+        self, session: Session, action: Action, handover_id: int, card_provider: str, actor_id: str
+    ) -> Handover:
+        """Load a handover acted on from a provider's card; a card left behind is stale.
+
+        Where a handover went is told only to someone who may see it. Anyone else gets one
+        answer whether it moved on, is somewhere else or never existed, built only from
+        what they sent (the reference and the card's provider): no oracle."""
+        handover = queries.get_handover(session=session, handover_id=handover_id)
+        if handover is not None and handover.provider_id == card_provider:
+            return handover  # the check that follows names only the card's own provider
+        current = self._provider(session, handover.provider_id) if handover else None
+        if handover is not None and self.may_see(handover, current, actor_id):
             where = f"with {escape(current.name)}" if current else "with the coordinators"
             if handover.state == State.WITHDRAWN:
                 where = "withdrawn by the adviser"
             raise Conflict(f"{handover.ref} has moved on: it is now {where}.")
-        return handover
+        if handover is None and self.network.is_coordinator(actor_id):
+            raise NotFound("There is no such handover.")
+        card = self._provider(session, card_provider)
+        ref = format_ref(handover_id)
+        if card is not None and self.access.may(actor_id, Right.HOME_QUEUE, provider=card):
+            raise Conflict(  # the card's own team: a card left behind, most likely
+                f"{ref} is not in {escape(card.name)}'s queue: it has moved on, or there is "
+                "no such handover. Nothing was changed."
+            )
+        raise Refused(access.refusal(Right(action), ref=ref, provider=card))
 
     def _check(self, session: Session, handover: Handover, action: Action, actor_id: str):
         """Who may is the access matrix's to say (``bot.handover.access``); from which state, the

@@ -394,3 +394,32 @@ def test_a_command_without_a_trigger_id_still_answers_and_cannot_open_a_form(sla
     assert "status HO-0042" in slack.answer(slack.send(form(fields)))["text"]
     slack.send(form({**fields, "text": ""}))
     assert "damaged" in fake.ephemerals(OUTSIDER)[-1]["text"] and fake.open_views(OUTSIDER) == []
+
+
+raw_bodies = st.one_of(
+    st.binary(max_size=200),
+    st.text(max_size=80).map(str.encode),
+    st.builds(lambda junk: b"payload=" + junk, st.binary(max_size=80)),
+    json_values.map(lambda v: json.dumps({"type": "event_callback", "event": v}).encode()),
+    json_values.map(lambda v: json.dumps({"type": "block_actions", "user": v}).encode()),
+)
+content_types = st.sampled_from(
+    ["application/json", "application/x-www-form-urlencoded", "application/json; charset=utf-8",
+     "text/plain", "", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded\x00"]
+)  # fmt: skip
+
+
+@given(body=raw_bodies, kind=content_types, signed=st.booleans())
+@HOSTILE
+def test_hostile_bodies(slack, fake, db, body, kind, signed):
+    """Bytes of any kind, under any Content-Type, signed or not: never a 500, never an error
+    in the log, nothing changed; unsigned is always 401."""
+    if not fake.messages(CV_CHANNEL):
+        world(slack, fake)
+    before, errors = snapshot(db), len(slack.errors.records)
+    response = slack.post(body, kind, headers=None if signed else {})
+    assert response.status_code < 500
+    if not signed:
+        assert response.status_code == 401
+    assert [r.getMessage() for r in slack.errors.records[errors:]] == []
+    assert snapshot(db) == before
