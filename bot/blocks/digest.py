@@ -161,6 +161,18 @@ def _bounced(digest: Digest) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))
 
 
+def duplicates_line(digest: Digest) -> SectionBlock:
+    n = digest.duplicates_caught
+    residents = f"{n} resident{'' if n == 1 else 's'}"
+    text = (
+        f"*Duplicates caught*: {residents} referred again while already being helped, "
+        "sent anyway for another need."
+        if n
+        else "*Duplicates caught*: none this week."
+    )
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
 def digest_message(digest: Digest, network: Network) -> Message:
     this, last = digest.this_week, digest.last_week
     tz = digest.timezone
@@ -191,6 +203,7 @@ def digest_message(digest: Digest, network: Network) -> Message:
         DividerBlock(),
         *_gaps(digest, network),
         _bounced(digest),
+        duplicates_line(digest),
         ContextBlock(
             elements=[
                 MarkdownTextObject(

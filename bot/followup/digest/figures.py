@@ -39,6 +39,9 @@ Definitions:
   ``working_time.add(since, duration) < now``.
 - *Gaps in provision*: the needs of the handovers that became unmatched in the week (each
   handover once). *Bounced*: handovers declined twice or more in the week.
+- *Duplicates caught*: ``duplicate`` events of the week: a referral of a resident who
+  already had an open handover, which the adviser was warned of and sent anyway. A referral
+  the adviser stopped stores nothing, so it is not counted.
 """
 
 from __future__ import annotations
@@ -178,6 +181,8 @@ class Digest:
     trend: list[tuple[datetime, dict[str, int]]]  # week start -> outcome (or withdrawn) -> n
     timezone: str  # the network's, for showing the week
     now: datetime  # when it was computed: "overdue now" is as of this
+    # Referrals of a resident who already had an open handover, sent anyway for another need.
+    duplicates_caught: int = 0
 
     @property
     def overdue_now(self) -> int:
@@ -428,6 +433,14 @@ def _bounced(session: Session, start: datetime, end: datetime) -> list[str]:
     return [format_ref(handover_id) for handover_id in ids]
 
 
+def duplicates_caught(session: Session, start: datetime, end: datetime) -> int:
+    """Duplicates caught in the window: the adviser was told the resident already had an
+    open handover and sent this one anyway (a ``duplicate`` event, one per referral)."""
+    return session.exec(
+        select(func.count()).where(HandoverEvent.kind == EventKind.DUPLICATE, in_window(start, end))
+    ).one()
+
+
 def _trend(
     session: Session, start: datetime, end: datetime, timezone: str
 ) -> list[tuple[datetime, dict[str, int]]]:
@@ -516,4 +529,5 @@ def compute_digest(
         trend=_trend(session, start, end, timezone),
         timezone=timezone,
         now=now,
+        duplicates_caught=duplicates_caught(session, start, end),
     )
