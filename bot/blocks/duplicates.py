@@ -79,7 +79,7 @@ def duplicate_blocks(earlier: Sequence[Earlier], network: Network, *, again: boo
     if any(not item.visible for item in earlier):
         lines.append(f":warning: {already_helped(network)}")
     if again:
-        lines.insert(0, "_Since you pressed Next, this resident was referred by someone else._")
+        lines.insert(0, "_Since you pressed Next, another referral of this resident was sent._")
     options = [
         Option(value=acknowledgement(earlier), text="Send anyway (for another need)"),
         Option(value=STOP, text="Stop: send nothing"),
