@@ -161,16 +161,10 @@ def _bounced(digest: Digest) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))
 
 
-def duplicates_line(digest: Digest) -> SectionBlock:
-    n = digest.duplicates_caught
-    residents = f"{n} resident{'' if n == 1 else 's'}"
-    text = (
-        f"*Duplicates caught*: {residents} referred again while already being helped, "
-        "sent anyway for another need."
-        if n
-        else "*Duplicates caught*: none this week."
-    )
-    return SectionBlock(text=MarkdownTextObject(text=text))
+def duplicates_field(digest: Digest) -> MarkdownTextObject:
+    """Residents referred again while already being helped, whom the adviser was warned of
+    and sent anyway for another need (one field beside the week's counts)."""
+    return MarkdownTextObject(text=f"*Duplicates caught*\n{digest.duplicates_caught}")
 
 
 def digest_message(digest: Digest, network: Network) -> Message:
@@ -183,6 +177,7 @@ def digest_message(digest: Digest, network: Network) -> Message:
         )
         for name, attribute in _COUNTS
     ]
+    fields.append(duplicates_field(digest))
     head: list[Block] = [
         HeaderBlock(text=clip(f"Handover digest: {week}", 150)),
         SectionBlock(text=MarkdownTextObject(text="*This week vs last*"), fields=fields),
@@ -203,7 +198,6 @@ def digest_message(digest: Digest, network: Network) -> Message:
         DividerBlock(),
         *_gaps(digest, network),
         _bounced(digest),
-        duplicates_line(digest),
         ContextBlock(
             elements=[
                 MarkdownTextObject(
