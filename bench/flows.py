@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class Flow:
         self.sender = sender
         self.channels = channels  # provider channel -> a member of its staff
         self.timeout = 20.0
+        self.residents = itertools.count(1)
 
     def _wait(self, what: str, match, after: int) -> TimedCall:
         call = self.fake.wait_for(match, after=after, timeout=self.timeout)
@@ -82,7 +84,9 @@ class Flow:
         )
         form = opened.reply["view"]
 
-        status, answer, timings.acks["next"] = sender.post(self._submit(adviser, form, REFERRAL))
+        # Each handover a different resident: the same one again would be warned of at Next.
+        resident = {**REFERRAL, "name": f"{REFERRAL['name']} {next(self.residents)}"}
+        status, answer, timings.acks["next"] = sender.post(self._submit(adviser, form, resident))
         _check(status, answer, "Next")
         if answer.get("response_action") != "update":
             raise FlowError(f"Next did not show the choice: {answer}")

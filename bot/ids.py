@@ -56,6 +56,7 @@ class Block(StrEnum):
     CONSENT = "consent"
     # the second step: where it goes
     DESTINATION = "destination"
+    DUPLICATE = "duplicate"  # the same resident already has an open handover: send or stop
     # accept, decline, outcome modals
     CONTACT_BY = "contact_by"
     REASON = "reason"

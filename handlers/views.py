@@ -7,8 +7,10 @@ from datetime import date
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.blocks.duplicates import STOP, acknowledged
 from bot.blocks.modals import accepted_modal, choice_modal, notice_modal
 from bot.errors import DomainError, InvalidInput, Refused
+from bot.handover.duplicates import acknowledged_ids, unacknowledged
 from bot.handover.payloads import ModalMeta, load_referral
 from bot.handover.referral import NO_CONSENT, Referral, ReferralForm, check_referral
 from bot.ids import Block, Callback
@@ -38,7 +40,9 @@ def submit_referral(
     )
     referral = check_referral(form, bot.network)
     suggestions = bot.handovers.suggest(referral)
-    ack(response_action="update", view=choice_modal(referral, suggestions, bot.network))
+    earlier = bot.handovers.earlier_handovers(referral, user_id=body["user"]["id"])
+    view = choice_modal(referral, suggestions, bot.network, earlier=earlier)
+    ack(response_action="update", view=view)
 
 
 def submit_choice(
@@ -48,17 +52,40 @@ def submit_choice(
     bot: Bot = context["bot"]
     referral = recheck(load_referral(view.get("private_metadata")), bot)
     adviser_id, key = body["user"]["id"], view.get("id") or ""
+    answer = values.text(view, Block.DUPLICATE)
+    if answer == STOP:
+        ack(response_action="clear")  # the adviser stopped: nothing is stored or sent
+        return
+    # Again at Send: another adviser may have referred the same resident since Next.
+    earlier = bot.handovers.earlier_handovers(referral, user_id=adviser_id, request_key=key)
+    seen = acknowledged(answer)
+    if earlier and (seen is None or unacknowledged(earlier, seen)):
+        warned = Block.DUPLICATE in ((view.get("state") or {}).get("values") or {})
+        again = choice_modal(
+            referral,
+            bot.handovers.suggest(referral),
+            bot.network,
+            earlier=earlier,
+            again=seen is not None or not warned,
+        )
+        ack(response_action="update", view=again)
+        return
+    duplicate_of = acknowledged_ids(earlier)
     choice = values.text(view, Block.DESTINATION)
     plan = bot.handovers.suggest(referral).split if choice == "split" else None
     if plan is not None:
         changes = bot.handovers.raise_split(
-            referral, adviser_id=adviser_id, request_key=key, plan=plan
+            referral, adviser_id=adviser_id, request_key=key, plan=plan, duplicate_of=duplicate_of
         )
     else:
         prefer = choice.removeprefix("provider:") if choice.startswith("provider:") else None
         changes = [
             bot.handovers.raise_handover(
-                referral, adviser_id=adviser_id, request_key=key, prefer=prefer
+                referral,
+                adviser_id=adviser_id,
+                request_key=key,
+                prefer=prefer,
+                duplicate_of=duplicate_of,
             )
         ]
     ack(response_action="update", view=sent_modal(changes))

@@ -8,6 +8,10 @@ refuses to read or write those columns: nothing is ever stored in plaintext by m
 
     python -m storage.crypto new-key   # print a new key
     python -m storage.crypto rotate    # re-encrypt every resident with the first key
+
+The same keys give the blind index its key (``storage.blind``): ``attach`` derives it too, and
+``rotate`` rewrites every resident's index under the first key (migration 0014 cannot: it
+runs without the keys' plaintext, so residents stored before it are indexed by ``rotate``).
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text, TypeDecorator, text
 from sqlalchemy.engine import Connection, Engine
 
+from storage.blind import Identity, MatchKeys
+
 # The resident table's encrypted columns (migration 0006 and rotate() work on them by name).
 RESIDENT_COLUMNS = ("name", "phone", "email", "access_needs")
 
 _ATTRIBUTE = "handover_data_cipher"
+_MATCH_ATTRIBUTE = "handover_match_keys"
 HOW_TO_MAKE = "run `python -m storage.crypto new-key` to make one"
 
 
@@ -64,6 +71,7 @@ def make_cipher(keys: str | Iterable[str] | None) -> MultiFernet:
 def attach(engine: Engine, keys: str | Iterable[str] | None) -> Engine:
     """Give this engine the keys its EncryptedText columns use; returns the engine."""
     setattr(engine.dialect, _ATTRIBUTE, make_cipher(keys))
+    setattr(engine.dialect, _MATCH_ATTRIBUTE, MatchKeys(parse_keys(keys)))
     return engine
 
 
@@ -76,6 +84,13 @@ def cipher_of(dialect_or_bind) -> MultiFernet:
             "stored nor read: pass HANDOVER_DATA_KEYS to make_engine (or storage.crypto.attach)."
         )
     return cipher
+
+
+def match_keys_of(dialect_or_bind) -> MatchKeys:
+    """The blind index's keys of this engine (or DataKeyError, as for the details)."""
+    cipher_of(dialect_or_bind)
+    dialect = getattr(dialect_or_bind, "dialect", dialect_or_bind)
+    return getattr(dialect, _MATCH_ATTRIBUTE)
 
 
 def decrypt(cipher: MultiFernet, token: str) -> str:
@@ -148,6 +163,27 @@ def rotate(connection: Connection) -> int:
             except InvalidToken:
                 decrypt(cipher, value)  # raises the one-sentence DataKeyError
         _update(connection, handover_id, rotated)
+    reindex(connection)
+    return len(rows)
+
+
+def reindex(connection: Connection) -> int:
+    """Write every resident's blind index under the first key; returns how many rows.
+
+    Erased residents hold no details and get no index, so nothing can match them.
+    """
+    cipher, keys = cipher_of(connection), match_keys_of(connection)
+    rows = list(connection.execute(text("SELECT handover_id, name, phone, email FROM resident")))
+    for handover_id, *tokens in rows:
+        name, phone, email = (None if t is None else decrypt(cipher, t) for t in tokens)
+        columns = keys.columns(Identity.of(name=name, phone=phone, email=email))
+        connection.execute(
+            text(
+                "UPDATE resident SET match_phone = :match_phone, match_email = :match_email "
+                "WHERE handover_id = :handover_id"
+            ),
+            {"handover_id": handover_id, **columns},
+        )
     return len(rows)
 
 
@@ -184,7 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         except DataKeyError as error:
             print(f"Cannot rotate: {error}", file=sys.stderr)
             return 2
-        print(f"Re-encrypted {count} residents' details with the first key of HANDOVER_DATA_KEYS.")
+        print(
+            f"Re-encrypted {count} residents' details, and rewrote their blind index, with "
+            "the first key of HANDOVER_DATA_KEYS."
+        )
         return 0
     print("usage: python -m storage.crypto new-key | rotate", file=sys.stderr)
     return 2

@@ -76,6 +76,9 @@ class EventKind(StrEnum):
     SNOOZED = "snoozed"  # someone put off its next reminder
     CHASED = "chased"  # a coordinator chased the provider
     ERASED = "erased"  # the resident's details were erased (reason: retention or on_request)
+    # The same resident already had an open handover and the adviser sent this one anyway
+    # (note: which); the digest counts these as duplicates caught.
+    DUPLICATE = "duplicate"
 
 
 class UTCDateTime(TypeDecorator):
@@ -268,6 +271,10 @@ class Resident(SQLModel, table=True):
     phone: str | None = _encrypted()
     email: str | None = _encrypted()
     access_needs: str | None = _encrypted()
+    # The blind index (storage/blind.py): keyed hashes of the name with the phone, and with
+    # the e-mail, so the same resident is found by index. Emptied with the details.
+    match_phone: str | None = Field(default=None, max_length=64, index=True)
+    match_email: str | None = Field(default=None, max_length=64, index=True)
     erased_at: datetime | None = _timestamp()
     # The worker's private DM that showed these details, redacted when they are erased.
     shown_channel: str | None = Field(default=None, max_length=32)

@@ -217,6 +217,12 @@ def attachments(digest: Digest) -> str:
     )
 
 
+def duplicates_field(digest: Digest) -> MarkdownTextObject:
+    """Residents referred again while already being helped, whom the adviser was warned of
+    and sent anyway for another need (one field beside the week's counts)."""
+    return MarkdownTextObject(text=f"*Duplicates caught*\n{digest.duplicates_caught}")
+
+
 def digest_message(digest: Digest, network: Network) -> Message:
     this, last = digest.this_week, digest.last_week
     tz = digest.timezone
@@ -228,6 +234,7 @@ def digest_message(digest: Digest, network: Network) -> Message:
         for name, attribute in _COUNTS
     ]
     heading = "These 7 days" if digest.up_to_now else "This week"
+    fields.append(duplicates_field(digest))
     head: list[Block] = [
         HeaderBlock(text=clip(f"Handover digest: {period.title}", 150)),
         SectionBlock(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -25,7 +25,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.duplicates import duplicate_blocks
 from bot.directory.network import Network
+from bot.handover.duplicates import Earlier
 from bot.handover.matching import AGE_BANDS
 from bot.handover.payloads import ModalMeta, dump_referral
 from bot.handover.referral import CONSENT_TEXT, CONTEXT_LIMIT, Referral
@@ -361,9 +363,19 @@ def accepted_modal(handover: Handover, resident: Resident | None, timezone: str)
     return view.to_dict()
 
 
-def choice_modal(referral: Referral, suggestions: Suggestions, network: Network) -> dict:
+def choice_modal(
+    referral: Referral,
+    suggestions: Suggestions,
+    network: Network,
+    *,
+    earlier: Sequence[Earlier] = (),
+    again: bool = False,
+) -> dict:
     """Step two of a referral: the adviser sees who fits and why, then chooses or lets the
-    network decide. Pushed over the form, so 'Back' returns to it with nothing lost."""
+    network decide. Pushed over the form, so 'Back' returns to it with nothing lost.
+
+    ``earlier``: the resident's open handovers; the adviser is told before anything is sent
+    and chooses to send anyway or stop (``again``: one appeared after they pressed Next)."""
     needs = ", ".join(network.service_label(n) for n in referral.needs)
     facts = " · ".join(x for x in (referral.district, referral.age_band, referral.language) if x)
     blocks: list = [_intro(f"*{escape(needs)}*" + (f" · {escape(facts)}" if facts else ""))]
@@ -438,6 +450,8 @@ def choice_modal(referral: Referral, suggestions: Suggestions, network: Network)
                 elements=[MarkdownTextObject(text=clip(f"Not suggested: {left_out}", 2000))]
             )
         )
+    if earlier:
+        blocks[:0] = duplicate_blocks(earlier, network, again=again)
     view = View(
         type="modal",
         callback_id=Callback.CHOOSE,

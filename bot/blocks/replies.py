@@ -50,6 +50,7 @@ _EVENT_WORDS = {
     EventKind.WITHDRAWN: "withdrawn",
     EventKind.REOPENED: "re-opened, back with the coordinators",
     EventKind.ERASED: "the resident's details erased",
+    EventKind.DUPLICATE: "sent anyway: the resident already had an open handover",
 }
 
 HISTORY_LIMIT = 30

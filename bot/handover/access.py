@@ -64,6 +64,7 @@ class Right(StrEnum):
     RETRY_DELIVERY = "retry_delivery"
     # views of data
     STATUS = "status"
+    EARLIER_HANDOVER = "earlier_handover"
     RESIDENT = "resident"
     HOME_REFERRALS = "home_referrals"
     HOME_QUEUE = "home_queue"
@@ -199,6 +200,16 @@ MATRIX: dict[Right, Entry] = {
         {ADVISER, PROVIDER, COORDINATOR},
         "You can't see {ref}: there is no such handover, or only its adviser, the provider "
         "it is with and the coordinators can.",
+    ),
+    # Referring a resident who already has an open handover: those who may see that one
+    # are told where it is; anyone else only that the resident is already being helped.
+    Right.EARLIER_HANDOVER: _e(
+        V,
+        "where the same resident's open handover is (when referring them again)",
+        "the referral's 'where it goes' step",
+        {ADVISER, PROVIDER, COORDINATOR},
+        "This resident is already being helped in the network. Ask the coordinators "
+        "before referring them again.",
     ),
     # Only through accepting: the worker who accepts is shown them, privately, and nobody
     # else is ever sent them by the bot (the adviser typed them in).

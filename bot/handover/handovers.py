@@ -24,6 +24,7 @@ from bot.followup.due import FollowUp
 from bot.followup.worktime import WorkingTime, add_working_days
 from bot.handover import access, lifecycle
 from bot.handover.access import Access, Right
+from bot.handover.duplicates import DuplicateCheck
 from bot.handover.lifecycle import Action, Role
 from bot.handover.matching import (
     Split,
@@ -32,7 +33,7 @@ from bot.handover.referral import CONSENT_TEXT, NO_CONSENT, Referral
 from bot.handover.routing import Routing
 from bot.ids import Block
 from bot.text import clip, escape
-from storage import queries
+from storage import queries, residents
 from storage.db import SessionFactory
 from storage.models import (
     DeclineReason,
@@ -132,7 +133,7 @@ class _Step:
         return result
 
 
-class Handovers(Routing):
+class Handovers(Routing, DuplicateCheck):
     def __init__(
         self,
         *,
@@ -182,13 +183,16 @@ class Handovers(Routing):
         adviser_id: str,
         request_key: str | None = None,
         prefer: str | None = None,
+        duplicate_of: Sequence[int] = (),
     ) -> Change:
         """Store the referral first, then route it (to ``prefer`` if the adviser chose a
-        provider that still fits). Never without the resident's consent."""
+        provider that still fits). Never without the resident's consent. ``duplicate_of``:
+        the same resident's open handovers, which the adviser saw and chose to send anyway.
+        """
         if not referral.consent:
             raise Refused(NO_CONSENT)
         try:
-            return self._raise(referral, adviser_id, request_key, prefer)
+            return self._raise(referral, adviser_id, request_key, prefer, duplicate_of)
         except IntegrityError:
             # The same submission, delivered twice at once: the other delivery won.
             if request_key is None:
@@ -206,9 +210,16 @@ class Handovers(Routing):
             )
 
     def raise_split(
-        self, referral: Referral, *, adviser_id: str, request_key: str, plan: Split
+        self,
+        referral: Referral,
+        *,
+        adviser_id: str,
+        request_key: str,
+        plan: Split,
+        duplicate_of: Sequence[int] = (),
     ) -> list[Change]:
-        """One handover per provider, each with the needs that provider covers."""
+        """One handover per provider, each with the needs that provider covers. A duplicate
+        sent anyway is one referral, so only the first part records it."""
         if not referral.consent:
             raise Refused(NO_CONSENT)
         return [
@@ -217,12 +228,18 @@ class Handovers(Routing):
                 adviser_id=adviser_id,
                 request_key=f"{request_key}:{index}",
                 prefer=part.provider.id,
+                duplicate_of=duplicate_of if index == 0 else (),
             )
             for index, (needs, part) in enumerate(plan.parts)
         ]
 
     def _raise(
-        self, referral: Referral, adviser_id: str, request_key: str | None, prefer: str | None
+        self,
+        referral: Referral,
+        adviser_id: str,
+        request_key: str | None,
+        prefer: str | None,
+        duplicate_of: Sequence[int] = (),
     ) -> Change:
         if request_key and (earlier := self._already_raised(request_key)):
             return earlier
@@ -254,14 +271,13 @@ class Handovers(Routing):
                 setattr(handover, name, value)
             session.add(handover)
             session.flush()
-            session.add(
-                Resident(
-                    handover_id=handover.id,
-                    name=referral.name,
-                    phone=referral.phone,
-                    email=referral.email,
-                    access_needs=referral.access_needs,
-                )
+            residents.new_resident(
+                session=session,
+                handover_id=handover.id,
+                name=referral.name,
+                phone=referral.phone,
+                email=referral.email,
+                access_needs=referral.access_needs,
             )
             queries.record_event(
                 session=session,
@@ -274,6 +290,8 @@ class Handovers(Routing):
                 note=CONSENT_TEXT,
             )
             routed = self._record_routing(session, handover, best, now, actor_id=None)
+            if duplicate_of:
+                self._record_sent_anyway(session, handover, duplicate_of, now, adviser_id)
             change = Change(
                 EventKind.CREATED,
                 handover,

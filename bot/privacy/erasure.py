@@ -21,7 +21,7 @@ from bot.errors import DomainError, NotFound
 from bot.handover import access
 from bot.handover.access import Access, Right
 from bot.ids import COMMAND
-from storage import queries
+from storage import queries, residents
 from storage.db import SessionFactory
 from storage.models import EventKind, Handover, Resident, format_ref
 
@@ -129,19 +129,11 @@ class Privacy:
     def _same_resident(self, session: Session, resident: Resident) -> list[int]:
         """Handovers of the same resident: the same name and the same phone or e-mail.
 
-        The details are encrypted (with a random IV), so the database cannot compare them:
-        every resident row not yet erased is read and decrypted here. That is bounded by the
-        database and fine for a one-off command; a keyed hash (an HMAC of
-        the normalised name and contact) stored alongside would find them by index instead.
+        Found by the blind index (``storage.residents``), not by decrypting every resident;
+        residents stored before it existed are compared decrypted until ``storage.crypto
+        rotate`` has indexed them.
         """
-        key = _identity(resident)
-        rows = session.exec(select(Resident).where(col(Resident.erased_at).is_(None))).all()
-        found = {
-            row.handover_id
-            for row in rows
-            if row.handover_id == resident.handover_id or _matches(key, _identity(row))
-        }
-        return sorted(found)
+        return residents.handovers_of(session=session, resident=resident)
 
     # -- one handover -------------------------------------------------------------------
 
@@ -167,7 +159,16 @@ class Privacy:
                     col(Resident.handover_id) == handover_id,
                     col(Resident.erased_at).is_(None),
                 )
-                .values(name=None, phone=None, email=None, access_needs=None, erased_at=now)
+                .values(
+                    name=None,
+                    phone=None,
+                    email=None,
+                    access_needs=None,
+                    # The blind index goes too: nothing can match an erased resident.
+                    match_phone=None,
+                    match_email=None,
+                    erased_at=now,
+                )
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount != 1:
@@ -198,19 +199,3 @@ class Privacy:
         if self.committed is not None:
             self.committed()
         return erased
-
-
-def _identity(resident: Resident) -> tuple[str, str, str]:
-    name = " ".join((resident.name or "").split()).casefold()
-    phone = "".join(ch for ch in (resident.phone or "") if ch.isdigit())
-    if phone.startswith("44"):
-        phone = "0" + phone[2:]  # +44 7911 … and 07911 … are the same number
-    email = (resident.email or "").strip().casefold()
-    return name, phone, email
-
-
-def _matches(one: tuple[str, str, str], other: tuple[str, str, str]) -> bool:
-    name, phone, email = one
-    if not name or name != other[0]:
-        return False
-    return bool(phone and phone == other[1]) or bool(email and email == other[2])

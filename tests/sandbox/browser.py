@@ -27,8 +27,11 @@ def type_in_composer(page, text: str) -> None:
     composer.press("Enter")
 
 
-def refer(page, *, need: str, district: str, age_band: str) -> None:
-    """As the adviser in #general: /handover, fill the modal with the keyboard and mouse, send."""
+def refer(page, *, need: str, district: str, age_band: str, already: str | None = None) -> None:
+    """As the adviser in #general: /handover, fill the modal with the keyboard and mouse, send.
+
+    ``already``: the warning the step shows when the resident already has an open handover;
+    the adviser sends anyway, for this other need."""
     be(page, ADVISER)
     open_channel(page, "general")
     type_in_composer(page, "/handover")
@@ -43,6 +46,9 @@ def refer(page, *, need: str, district: str, age_band: str) -> None:
     modal.get_by_role("button", name="Next").click()
     expect(modal.get_by_role("heading", name="Where it goes")).to_be_visible()
     expect(modal).to_contain_text("Let the network decide (recommended)")
+    if already:
+        expect(modal).to_contain_text(already)
+        modal.get_by_label("Send anyway (for another need)").check()
     modal.get_by_role("button", name="Send").click()
     expect(modal).to_contain_text("is on its way to")
     modal.get_by_role("button", name="Close").first.click()

@@ -39,7 +39,14 @@ def test_adviser_to_provider_to_adviser_in_the_browser(tab, sandbox):
     expect(page.locator("#message-list")).not_to_contain_text("Sam Resident")
 
     # 3. A CV referral goes to Able Works first; they decline and it moves on.
-    refer(page, need="CV and job applications", district="NW1", age_band="25-29")
+    # The same resident, for another need: the adviser is told of HO-0001 and sends anyway.
+    refer(
+        page,
+        need="CV and job applications",
+        district="NW1",
+        age_band="25-29",
+        already="Already referred: HO-0001 to Riverside ESOL Hub, accepted",
+    )
     be(page, staff_id("able-works"))
     open_channel(page, "handovers-able-works")
     second = card(page, "HO-0002")

@@ -20,8 +20,14 @@ GOOD_REFERRAL = {
 }
 
 
-def refer(slack, user: str = ADVISER, destination: str = "network", **changes):
+def refer(
+    slack, user: str = ADVISER, destination: str = "network", duplicate: str = "anyway", **changes
+):
     """/handover, fill the form, press Next, then Send where ``destination`` says.
+
+    When the resident already has an open handover the step warns of it; ``duplicate`` is
+    the adviser's choice then: "anyway" (send it, for another need, as most scenarios that
+    refer one resident twice mean) or "stop".
 
     Returns the answer that matters: the form's inline errors, or what Send answered.
     """
@@ -31,7 +37,19 @@ def refer(slack, user: str = ADVISER, destination: str = "network", **changes):
     if first.get("response_action") == "errors":
         return first
     assert first["view"]["callback_id"] == "handover.choose", first
-    return slack.answer(slack.submit(user, {"destination": destination}))
+    choice = {"destination": destination}
+    if warned := duplicate_choice(first["view"], duplicate):
+        choice["duplicate"] = warned
+    return slack.answer(slack.submit(user, choice))
+
+
+def duplicate_choice(view: dict, starting: str) -> str | None:
+    """The value of the duplicate warning's option that starts with ``starting``, if warned."""
+    for block in view.get("blocks", []):
+        if block.get("block_id") == "duplicate":
+            options = block["element"]["options"]
+            return next(o["value"] for o in options if o["value"].startswith(starting))
+    return None
 
 
 def last_card(fake, channel: str) -> dict:

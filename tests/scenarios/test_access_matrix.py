@@ -22,6 +22,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.blocks.directory import capacity_modal
+from bot.blocks.modals import referral_modal
 from bot.directory.providers import ConfirmRef
 from bot.handover import access
 from bot.handover.access import MATRIX, Kind, Right, Role
@@ -40,7 +41,7 @@ from tests.network import (
     CV_STAFF2,
     OUTSIDER,
 )
-from tests.scenarios.helpers import refer
+from tests.scenarios.helpers import GOOD_REFERRAL, refer
 
 ROOT = Path(__file__).resolve().parents[2]
 ANYONE = "anyone"
@@ -73,6 +74,7 @@ EXPECTED: dict[Right, set[str]] = {
     Right.CONFIRM_DIRECTORY: {"provider", "coordinator"},
     Right.RETRY_DELIVERY: {"coordinator"},
     Right.STATUS: {"adviser", "provider", "coordinator"},
+    Right.EARLIER_HANDOVER: {"adviser", "provider", "coordinator"},
     Right.RESIDENT: {"provider"},
     Right.HOME_REFERRALS: EVERYONE,
     Right.HOME_QUEUE: {"provider"},
@@ -408,6 +410,25 @@ def ok_status(world):
     assert reply.startswith(f"HO-{world.subject:04d}: Waiting to be accepted")
 
 
+def do_earlier_handover(world):
+    """Refer the subject's resident again and press Next (the form's submission itself: the
+    cell is about what the next step shows)."""
+    view = referral_modal(world.bot.network)
+    payload = requests.view_submission(
+        team=TEAM,
+        user=world.actor,
+        trigger_id=world.fake.issue_trigger_id(world.actor),
+        view={"id": "VAGAIN", **view},
+        values=fill(view, {**GOOD_REFERRAL, "name": SUBJECT}),
+    )
+    world.extra["answer"] = world.slack.answer(world.slack.send(requests.interaction(payload)))
+
+
+def ok_earlier_handover(world):
+    shown = str(world.extra["answer"]["view"])
+    assert f"Already referred: HO-{world.subject:04d} to Northside CV Clinic" in shown
+
+
 def do_resident(world):
     """Try every way there is to the resident's details: accepting, and the status reply."""
     do_accept(world)
@@ -499,6 +520,7 @@ WAYS: dict[Right, Way] = {
     Right.CONFIRM_DIRECTORY: Way(None, do_confirm, ok_confirm),
     Right.RETRY_DELIVERY: Way("held", do_retry_delivery, ok_retry_delivery),
     Right.STATUS: Way("pending", do_status, ok_status),
+    Right.EARLIER_HANDOVER: Way("pending", do_earlier_handover, ok_earlier_handover),
     Right.RESIDENT: Way("pending", do_resident, ok_resident),
     Right.HOME_REFERRALS: Way(None, do_home_referrals, ok_home_referrals),
     Right.HOME_QUEUE: Way("pending", do_home, ok_home_queue),
@@ -567,6 +589,10 @@ def test_each_cell_of_the_matrix_through_slack(slack, fake, clock, right, column
         assert said["response_action"] == "update"
         assert _refusal_for(world, right) in str(said["view"])
         assert world.bot.handovers.provider("cv-clinic").capacity == "open"
+    elif right == Right.EARLIER_HANDOVER:
+        # Told on the next step, in the modal: already being helped, ask the coordinators.
+        warning = world.extra["answer"]["view"]["blocks"][0]["text"]["text"]
+        assert _refusal_for(world, right) in warning and "HO-" not in warning
     elif entry.refusal:
         shown = re.sub(r"\s+", " ", world.told())
         assert _refusal_for(world, right) in shown, shown[-600:]

@@ -152,6 +152,19 @@ def test_a_coordinator_erases_a_resident_from_all_their_handovers(slack, fake, d
     assert "already erased" in fake.ephemerals(COORDINATOR)[-1]["text"]
 
 
+def test_residents_stored_before_the_blind_index_are_still_erased_together(slack, fake, db):
+    refer(slack)  # HO-0001
+    refer(slack, phone="07911123456", email="sam@example.org")  # HO-0002: the same resident
+    refer(slack, name="Other Person")  # HO-0003: the same phone, another name
+    with db.begin() as connection:  # as a database upgraded before `crypto rotate` has run
+        connection.execute(text("UPDATE resident SET match_phone = NULL, match_email = NULL"))
+
+    slack.command(COORDINATOR, "erase HO-0002 resident asked by e-mail")
+    reply = fake.ephemerals(COORDINATOR)[-1]["text"]
+    assert "HO-0001, HO-0002" in reply and "HO-0003" not in reply
+    assert erased_flags(db) == [(1, True), (2, True), (3, False)]
+
+
 def test_only_coordinators_may_erase_and_they_must_say_why(slack, fake, db):
     refer(slack)
     slack.command(CV_STAFF, "erase HO-0001 because")

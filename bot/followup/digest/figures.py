@@ -39,6 +39,9 @@ Definitions:
   ``working_time.add(since, duration) < now``.
 - *Gaps in provision*: the needs of the handovers that became unmatched in the week (each
   handover once). *Bounced*: handovers declined twice or more in the week.
+- *Duplicates caught*: ``duplicate`` events of the week: a referral of a resident who
+  already had an open handover, which the adviser was warned of and sent anyway. A referral
+  the adviser stopped stores nothing, so it is not counted.
 """
 
 from __future__ import annotations
@@ -181,6 +184,8 @@ class Digest:
     timezone: str  # the network's, for showing the week
     now: datetime  # when it was computed: "overdue now" is as of this
     up_to_now: bool = False  # the 7 days up to ``now`` (on demand), not a calendar week
+    # Referrals of a resident who already had an open handover, sent anyway for another need.
+    duplicates_caught: int = 0
 
     @property
     def overdue_now(self) -> int:
@@ -445,6 +450,14 @@ def _bounced(session: Session, start: datetime, end: datetime) -> list[str]:
     return [format_ref(handover_id) for handover_id in ids]
 
 
+def duplicates_caught(session: Session, start: datetime, end: datetime) -> int:
+    """Duplicates caught in the window: the adviser was told the resident already had an
+    open handover and sent this one anyway (a ``duplicate`` event, one per referral)."""
+    return session.exec(
+        select(func.count()).where(HandoverEvent.kind == EventKind.DUPLICATE, in_window(start, end))
+    ).one()
+
+
 def _trend(
     session: Session, start: datetime, end: datetime, timezone: str
 ) -> list[tuple[datetime, dict[str, int]]]:
@@ -538,4 +551,5 @@ def compute_digest(
         timezone=timezone,
         now=now,
         up_to_now=up_to_now,
+        duplicates_caught=duplicates_caught(session, start, end),
     )
