@@ -131,6 +131,11 @@ class Provider(SQLModel, table=True):
     capacity_reason: str | None = Field(default=None, max_length=300)
     capacity_changed_at: datetime | None = _timestamp()
     capacity_changed_by: str | None = Field(default=None, max_length=32)
+    # Its usual volume: handovers routed to it, as a running count that fades with time
+    # constant of four weeks (bot/handover/matching.py: usual_volume), kept as it is
+    # routed so matching never counts history per request (migration 0013).
+    routed_volume: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    routed_volume_at: datetime | None = _timestamp()
     # Directory freshness: when the provider first appeared, when its staff (or a coordinator)
     # last said its entry is right, and the bot's last nudge to do so (the due-check's claim).
     created_at: datetime | None = _timestamp()  # set by sync_directory; see migration 0003
@@ -268,6 +273,9 @@ class Resident(SQLModel, table=True):
     phone: str | None = _encrypted()
     email: str | None = _encrypted()
     access_needs: str | None = _encrypted()
+    # Which of the network's circumstances apply (keys, comma-separated): special category
+    # data, encrypted like the access needs (migration 0013).
+    circumstances: str | None = _encrypted()
     erased_at: datetime | None = _timestamp()
     # The worker's private DM that showed these details, redacted when they are erased.
     shown_channel: str | None = Field(default=None, max_length=32)

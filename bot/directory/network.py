@@ -351,7 +351,7 @@ class Network(_Strict):
 
 
 def lower_first(text: str) -> str:
-    """"Care leaver" -> "care leaver", but "CV clinic" and "ESOL" stay as written."""
+    """ "Care leaver" -> "care leaver", but "CV clinic" and "ESOL" stay as written."""
     if len(text) > 1 and text[0].isupper() and text[1].islower():
         return text[0].lower() + text[1:]
     return text

@@ -364,7 +364,8 @@ def test_a_circumstance_key_written_twice_in_the_shared_list_stops_start_up():
 def test_circumstances_are_optional_and_a_label_may_say_how_a_specialist_reads():
     network = parse_network(
         _with_circumstances(
-            "[disability]", "  disability:\n    label: Disabled\n    residents: disabled residents\n"
+            "[disability]",
+            "  disability:\n    label: Disabled\n    residents: disabled residents\n",
         )
     )
     assert network.circumstance_labels == {"disability": "Disabled"}
