@@ -282,6 +282,17 @@ class Resident(SQLModel, table=True):
     shown_ts: str | None = Field(default=None, max_length=32)
 
 
+class CircumstanceTally(SQLModel, table=True):
+    """How many handovers raised on a day (the network's local date) had a circumstance:
+    counts only, apart from the residents, so the digest never reads a resident's row."""
+
+    __tablename__ = "circumstance_tally"
+
+    day: date = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=64)
+    count: int = 0
+
+
 class HandoverEvent(SQLModel, table=True):
     """One line of the audit trail: who moved the handover from where to where, and why."""
 

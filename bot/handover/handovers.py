@@ -269,6 +269,9 @@ class Handovers(Routing):
                     circumstances=storable_circumstances(referral.circumstances),
                 )
             )
+            queries.count_circumstances(
+                session=session, day=self._today(), keys=referral.circumstances
+            )
             queries.record_event(
                 session=session,
                 handover=handover,

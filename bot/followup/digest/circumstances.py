@@ -1,29 +1,27 @@
 """The week's residents' circumstances, counted in aggregate for the coordinators' digest.
 
-Circumstances are special category data, stored encrypted with the resident's details: the
-digest reads the week's handovers' circumstances, counts them, and keeps nothing but the
-counts. A handover whose details were erased no longer counts.
+Circumstances are special category data, stored encrypted with the resident's details. The
+digest never reads those: each handover raised adds one to a day's count for each of its
+circumstances (``circumstance_tally``), and the digest sums the counts of its days.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from storage.models import Handover, Resident
+from storage import queries
 
 
-def circumstance_counts(session: Session, *, start: datetime, end: datetime) -> Counter:
-    """How many handovers raised in [start, end) had each circumstance."""
-    rows = session.exec(
-        select(Resident.circumstances)
-        .join(Handover, col(Handover.id) == col(Resident.handover_id))
-        .where(Handover.created_at >= start, Handover.created_at < end)
-        .where(col(Resident.circumstances).is_not(None))
-    ).all()
-    counts: Counter = Counter()
-    for stored in rows:
-        counts.update({key for key in (stored or "").split(",") if key})
-    return counts
+def circumstance_counts(
+    session: Session, *, start: datetime, end: datetime, timezone: str
+) -> dict[str, int]:
+    """How many handovers raised in [start, end) (local midnights) had each circumstance."""
+    zone = ZoneInfo(timezone)
+    return queries.circumstance_totals(
+        session=session,
+        first_day=start.astimezone(zone).date(),
+        end_day=end.astimezone(zone).date(),
+    )

@@ -98,7 +98,7 @@ class WeeklyDigest:
                 now=now,
             )
             csv = week_csv(session, start=start, end=end, network=self.network)
-            counts = circumstance_counts(session, start=start, end=end)
+            counts = circumstance_counts(session, start=start, end=end, timezone=tz)
         channel = self.network.coordinators.channel
         message = with_circumstances(digest_message(digest, self.network), counts, self.network)
         try:

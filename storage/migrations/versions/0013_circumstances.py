@@ -5,6 +5,9 @@ condition, claiming Universal Credit, care leaver, ...) decide which providers t
 eligible for. Health and disability are special category data: the column is encrypted,
 like the access needs, and erased with the rest of the resident's details.
 
+The digest counts circumstances from a table of daily counts (circumstance_tally), never
+from the residents' rows.
+
 Each provider's usual volume is a running count of the handovers routed to it that fades
 over four weeks, written as it is routed, so matching compares a provider's open handovers
 with its usual volume without counting history on every request.
@@ -35,9 +38,17 @@ def upgrade() -> None:
         sa.Column("routed_volume", sa.Float(), nullable=False, server_default="0"),
     )
     op.add_column("provider", sa.Column("routed_volume_at", UTCDateTime(), nullable=True))
+    op.create_table(
+        "circumstance_tally",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "key"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("circumstance_tally")
     with op.batch_alter_table("provider") as batch:
         batch.drop_column("routed_volume_at")
         batch.drop_column("routed_volume")
