@@ -50,6 +50,7 @@ class Block(StrEnum):
     AGE_BAND = "age_band"
     LANGUAGE = "language"
     ACCESS_NEEDS = "access_needs"
+    CIRCUMSTANCES = "circumstances"
     URGENCY = "urgency"
     CONTEXT = "context"
     ORGANISATION = "organisation"

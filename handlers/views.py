@@ -37,6 +37,7 @@ def submit_referral(
         context=values.text(view, Block.CONTEXT),
         organisation=values.text(view, Block.ORGANISATION),
         consent="yes" in values.choices(view, Block.CONSENT),
+        circumstances=values.choices(view, Block.CIRCUMSTANCES),
     )
     referral = check_referral(form, bot.network)
     suggestions = bot.handovers.suggest(referral)
@@ -106,6 +107,7 @@ def recheck(referral: Referral, bot: Bot) -> Referral:
         context=typed(referral.context),
         organisation=typed(referral.organisation),
         consent=referral.consent,
+        circumstances=[typed(key) for key in referral.circumstances],
     )
     if not referral.consent:
         # The form itself asks for consent; only a damaged or forged submission lacks it.

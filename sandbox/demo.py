@@ -16,6 +16,7 @@ _ADVISERS = [("U0ADVISER1", "Ada Okafor"), ("U0ADVISER2", "Ben Hughes")]
 _STAFF_NAMES = [
     "Priya Shah", "Tom Walsh", "Grace Adeyemi", "Omar Farah", "Lucy Chen", "Dan Murphy",
     "Sara Novak", "Kwame Boateng", "Hannah Cole", "Ravi Patel", "Ella Brooks", "Yusuf Ali",
+    "Nadia Rahman", "Sean Byrne", "Mei Lin", "Tariq Hussain", "Joy Mensah", "Adam Nowak",
 ]  # fmt: skip
 _COORDINATOR_NAMES = ["Cora Mensah", "Colin Reid", "Farah Idris", "Gwen Lloyd"]
 

@@ -26,8 +26,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from storage.blind import Identity, MatchKeys
 
-# The resident table's encrypted columns (migration 0006 and rotate() work on them by name).
+# The resident table's encrypted columns as migration 0006 found them (it encrypts these).
 RESIDENT_COLUMNS = ("name", "phone", "email", "access_needs")
+# Every encrypted column of the resident table today: rotate() re-encrypts these. The
+# circumstances (migration 0013) are special category data, like the access needs.
+ROTATED_COLUMNS = (*RESIDENT_COLUMNS, "circumstances")
 
 _ATTRIBUTE = "handover_data_cipher"
 _MATCH_ATTRIBUTE = "handover_match_keys"
@@ -151,7 +154,7 @@ def rotate(connection: Connection) -> int:
     transaction (``with engine.begin() as connection``): all rows or none.
     """
     cipher = cipher_of(connection)
-    rows = _resident_rows(connection)
+    rows = _resident_rows(connection, ROTATED_COLUMNS)
     for handover_id, *values in rows:
         rotated = []
         for value in values:
@@ -162,7 +165,7 @@ def rotate(connection: Connection) -> int:
                 rotated.append(cipher.rotate(value.encode()).decode())
             except InvalidToken:
                 decrypt(cipher, value)  # raises the one-sentence DataKeyError
-        _update(connection, handover_id, rotated)
+        _update(connection, handover_id, rotated, ROTATED_COLUMNS)
     reindex(connection)
     return len(rows)
 
@@ -187,17 +190,22 @@ def reindex(connection: Connection) -> int:
     return len(rows)
 
 
-def _resident_rows(connection: Connection) -> list:
-    columns = ", ".join(RESIDENT_COLUMNS)
+def _resident_rows(connection: Connection, names: tuple[str, ...] = RESIDENT_COLUMNS) -> list:
+    columns = ", ".join(names)
     # Raw text, not the model: these are the stored tokens, not the decrypted values.
     return list(connection.execute(text(f"SELECT handover_id, {columns} FROM resident")))
 
 
-def _update(connection: Connection, handover_id: int, values: list[str | None]) -> None:
-    assignments = ", ".join(f"{column} = :{column}" for column in RESIDENT_COLUMNS)
+def _update(
+    connection: Connection,
+    handover_id: int,
+    values: list[str | None],
+    names: tuple[str, ...] = RESIDENT_COLUMNS,
+) -> None:
+    assignments = ", ".join(f"{column} = :{column}" for column in names)
     connection.execute(
         text(f"UPDATE resident SET {assignments} WHERE handover_id = :handover_id"),
-        {"handover_id": handover_id, **dict(zip(RESIDENT_COLUMNS, values, strict=True))},
+        {"handover_id": handover_id, **dict(zip(names, values, strict=True))},
     )
 
 

@@ -134,6 +134,11 @@ class Provider(SQLModel, table=True):
     capacity_reason: str | None = Field(default=None, max_length=300)
     capacity_changed_at: datetime | None = _timestamp()
     capacity_changed_by: str | None = Field(default=None, max_length=32)
+    # Its usual volume: handovers routed to it, as a running count that fades with time
+    # constant of four weeks (bot/handover/matching.py: usual_volume), kept as it is
+    # routed so matching never counts history per request (migration 0013).
+    routed_volume: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    routed_volume_at: datetime | None = _timestamp()
     # Directory freshness: when the provider first appeared, when its staff (or a coordinator)
     # last said its entry is right, and the bot's last nudge to do so (the due-check's claim).
     created_at: datetime | None = _timestamp()  # set by sync_directory; see migration 0003
@@ -275,10 +280,24 @@ class Resident(SQLModel, table=True):
     # the e-mail, so the same resident is found by index. Emptied with the details.
     match_phone: str | None = Field(default=None, max_length=64, index=True)
     match_email: str | None = Field(default=None, max_length=64, index=True)
+    # Which of the network's circumstances apply (keys, comma-separated): special category
+    # data, encrypted like the access needs (migration 0013).
+    circumstances: str | None = _encrypted()
     erased_at: datetime | None = _timestamp()
     # The worker's private DM that showed these details, redacted when they are erased.
     shown_channel: str | None = Field(default=None, max_length=32)
     shown_ts: str | None = Field(default=None, max_length=32)
+
+
+class CircumstanceTally(SQLModel, table=True):
+    """How many handovers raised on a day (the network's local date) had a circumstance:
+    counts only, apart from the residents, so the digest never reads a resident's row."""
+
+    __tablename__ = "circumstance_tally"
+
+    day: date = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=64)
+    count: int = 0
 
 
 class HandoverEvent(SQLModel, table=True):

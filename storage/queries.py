@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import (
     OPEN_STATES,
+    CircumstanceTally,
     EventKind,
     Handover,
     HandoverEvent,
@@ -169,6 +170,33 @@ def get_handover(*, session: Session, handover_id: int) -> Handover | None:
 
 def find_by_request(*, session: Session, request_key: str) -> Handover | None:
     return session.exec(select(Handover).where(Handover.request_key == request_key)).first()
+
+
+def count_circumstances(*, session: Session, day, keys) -> None:
+    """One more handover with each of these circumstances on ``day`` (an upsert, so two
+    handovers raised at once both count)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if not keys:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = CircumstanceTally.__table__
+    statement = insert(table).values([{"day": day, "key": key, "count": 1} for key in keys])
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.day, table.c.key], set_={"count": table.c.count + 1}
+    )
+    session.execute(statement)
+
+
+def circumstance_totals(*, session: Session, first_day, end_day) -> dict[str, int]:
+    """Handovers per circumstance raised from ``first_day`` up to (not including) ``end_day``."""
+    rows = session.exec(
+        select(CircumstanceTally.key, func.sum(CircumstanceTally.count))
+        .where(CircumstanceTally.day >= first_day, CircumstanceTally.day < end_day)
+        .group_by(CircumstanceTally.key)
+    ).all()
+    return {key: int(total) for key, total in rows}
 
 
 def get_resident(*, session: Session, handover_id: int) -> Resident | None:

@@ -25,6 +25,7 @@ def new_resident(
     phone: str | None,
     email: str | None,
     access_needs: str | None,
+    circumstances: str | None = None,
 ) -> Resident:
     """A resident row with its blind index (under the first data key), added to the session."""
     identity = Identity.of(name=name, phone=phone, email=email)
@@ -35,6 +36,7 @@ def new_resident(
         phone=phone,
         email=email,
         access_needs=access_needs,
+        circumstances=circumstances,
         **columns,
     )
     session.add(resident)

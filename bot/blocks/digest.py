@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import Message, packed_sections, render
-from bot.directory.network import Network
+from bot.directory.network import Network, lower_first
 from bot.followup.digest.figures import Digest, ProviderRow, WeekFigures
 from bot.text import DECLINE_REASONS, OUTCOMES, clip, escape, label, when
 
@@ -293,3 +293,26 @@ def digest_message(digest: Digest, network: Network) -> Message:
         f"{digest.overdue_now} overdue now."
     )
     return Message(text, render([*head, *providers, *tail]))
+
+
+def circumstances_line(counts, network: Network) -> str | None:
+    """ "Circumstances: 4 disabled or long-term health condition, 2 care leaver": counts only,
+    most first, in the network's words; None in a week when nobody's were given."""
+    known = [(key, n) for key, n in counts.items() if n and key in network.circumstances]
+    if not known:
+        return None
+    order = list(network.circumstances)
+    known.sort(key=lambda pair: (-pair[1], order.index(pair[0])))
+    said = ", ".join(
+        f"{n} {escape(lower_first(network.circumstance_label(key)))}" for key, n in known
+    )
+    return f"Circumstances: {said}"
+
+
+def with_circumstances(message: Message, counts, network: Network) -> Message:
+    """The digest with its circumstances line as a section of its own, after the figures."""
+    line = circumstances_line(counts, network)
+    if line is None:
+        return message
+    section = SectionBlock(text=MarkdownTextObject(text=f":busts_in_silhouette: {line}"))
+    return Message(f"{message.text}\n{line}", [*message.blocks, section.to_dict()])

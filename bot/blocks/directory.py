@@ -164,6 +164,9 @@ def directory_facts(provider: Provider, network: Network, capacity: str) -> list
         f"• *Languages*: {escape(', '.join(provider.languages)) if provider.languages else 'any'}",
     ]
     if entry is not None:
+        if entry.only_for:
+            only = " or ".join(network.circumstance_label(key) for key in entry.only_for)
+            facts.append(f"• *Only for residents*: {escape(only)}")
         facts.append(f"• *Eligibility*: {escape(entry.eligibility) or 'no conditions given'}")
         facts.append(f"• *Hours*: {escape(entry.hours) or 'not given'}")
         if entry.responds_within:

@@ -156,6 +156,7 @@ def referral_modal(
             hint="Only what the provider needs to meet the resident well. "
             "Shared only with the worker who accepts.",
         ),
+        *_circumstances_input(network, given.circumstances),
         _input(
             Block.URGENCY,
             "Urgency",
@@ -197,6 +198,47 @@ def referral_modal(
         blocks=blocks,
     )
     return view.to_dict()
+
+
+CIRCUMSTANCES_HINT = (
+    "Optional: tick what the resident told you. Some providers take only residents in one of "
+    "these circumstances. A provider is told only which of its own criteria the resident meets."
+)
+
+
+def _circumstances_input(network: Network, chosen: Iterable[str]) -> list:
+    """The optional question of which circumstances apply: checkboxes, or a menu when the
+    network lists more than Slack's ten checkboxes."""
+    options = _options(network.circumstance_labels.items())
+    if not options:
+        return []
+    picked = _picked(options, chosen) or None
+    if len(options) <= 10:
+        element = CheckboxesElement(action_id=Act.INPUT, options=options, initial_options=picked)
+    else:
+        element = StaticMultiSelectElement(
+            action_id=Act.INPUT,
+            placeholder="Choose any that apply",
+            options=options[:100],
+            initial_options=picked,
+        )
+    return [
+        _input(
+            Block.CIRCUMSTANCES,
+            "Which of these apply to the resident?",
+            element,
+            optional=True,
+            hint=CIRCUMSTANCES_HINT,
+        )
+    ]
+
+
+def line_of_words(text: str, limit: int = 75) -> str:
+    """Text for a line Slack cuts at ``limit``: whole words only, never cut mid-word."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return f"{cut}…"
 
 
 def _card_modal(
@@ -377,7 +419,16 @@ def choice_modal(
     ``earlier``: the resident's open handovers; the adviser is told before anything is sent
     and chooses to send anyway or stop (``again``: one appeared after they pressed Next)."""
     needs = ", ".join(network.service_label(n) for n in referral.needs)
-    facts = " · ".join(x for x in (referral.district, referral.age_band, referral.language) if x)
+    facts = " · ".join(
+        x
+        for x in (
+            referral.district,
+            referral.age_band,
+            referral.language,
+            *(network.circumstance_label(key) for key in referral.circumstances),
+        )
+        if x
+    )
     blocks: list = [_intro(f"*{escape(needs)}*" + (f" · {escape(facts)}" if facts else ""))]
     labels = network.services
     options: list[Option] = []
@@ -395,7 +446,7 @@ def choice_modal(
                 Option(
                     value=f"provider:{candidate.provider.id}",
                     text=clip(candidate.provider.name, 75),
-                    description=clip(candidate.why(labels), 75),
+                    description=line_of_words(candidate.reason),
                 )
             )
     else:

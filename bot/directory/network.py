@@ -102,7 +102,11 @@ class ProviderEntry(_Strict):
     # What an adviser wants to know before referring (shown by /handover providers).
     hours: str | None = None  # opening / contact hours in plain words
     languages: list[str] | None = None  # languages the service is delivered in; absent = any
-    eligibility: str | None = None  # e.g. "must be claiming Universal Credit"
+    # A note advisers read ("must be claiming, or about to claim, Universal Credit"); what
+    # matching checks is `only_for`.
+    eligibility: str | None = None
+    # Keys of `circumstances`: it takes only residents with at least one of them.
+    only_for: list[str] | None = None
     responds_within: str | None = None  # how quickly they usually pick up, e.g. 1d
     # false: listed but not sent handovers yet (e.g. imported, waiting for its channel)
     active: bool = True
@@ -155,6 +159,14 @@ class ProviderEntry(_Strict):
     @property
     def age_range(self) -> tuple[int, int] | None:
         return parse_ages(self.ages) if self.ages else None
+
+
+class Circumstance(_Strict):
+    """One of the network's shared circumstances, written as a mapping when the label alone
+    does not read well after "specialist for"."""
+
+    label: str
+    residents: str | None = None  # e.g. "disabled residents"
 
 
 class Coordinators(_Strict):
@@ -253,6 +265,8 @@ class DigestRules(_Strict):
 class Network(_Strict):
     network: NetworkInfo
     services: dict[str, str] = Field(min_length=1)
+    # The circumstances an adviser may tick and a provider may be `only_for`: key -> label.
+    circumstances: dict[str, str | Circumstance] = Field(default_factory=dict)
     providers: list[ProviderEntry] = Field(min_length=1)
     coordinators: Coordinators
     reminders: Reminders = Reminders()
@@ -275,6 +289,26 @@ class Network(_Strict):
                         ("providers", index, "services", position),
                         f"service {service!r} of provider {provider.id!r} is not in `services`",
                     )
+            written: set[str] = set()
+            for position, key in enumerate(provider.only_for or ()):
+                where = ("providers", index, "only_for", position)
+                if key not in self.circumstances:
+                    raise _PathError(
+                        where,
+                        f"circumstance {key!r} of provider {provider.id!r} is not in "
+                        "`circumstances`",
+                    )
+                if key in written:
+                    raise _PathError(
+                        where, f"circumstance {key!r} of provider {provider.id!r} is written twice"
+                    )
+                written.add(key)
+        for key in self.circumstances:
+            if not _KEY.match(key):
+                raise _PathError(
+                    ("circumstances", key),
+                    f"circumstance key {key!r} must be lower-case letters, digits, '-' or '_'",
+                )
         return self
 
     def provider(self, provider_id: str) -> ProviderEntry | None:
@@ -282,6 +316,25 @@ class Network(_Strict):
 
     def service_label(self, key: str) -> str:
         return self.services.get(key, key)
+
+    def circumstance_label(self, key: str) -> str:
+        value = self.circumstances.get(key, key)
+        return value.label if isinstance(value, Circumstance) else value
+
+    @property
+    def circumstance_labels(self) -> dict[str, str]:
+        return {key: self.circumstance_label(key) for key in self.circumstances}
+
+    def residents_phrase(self, key: str) -> str:
+        """Who a specialist is for, as it reads after "specialist for"."""
+        value = self.circumstances.get(key)
+        if isinstance(value, Circumstance) and value.residents:
+            return value.residents
+        return f"residents: {lower_first(self.circumstance_label(key))}"
+
+    @property
+    def residents_phrases(self) -> dict[str, str]:
+        return {key: self.residents_phrase(key) for key in self.circumstances}
 
     def reminders_for(self, provider_id: str | None) -> Reminders:
         """A provider's own reminder times if it has them, else the network's."""
@@ -295,6 +348,13 @@ class Network(_Strict):
 
     def is_coordinator(self, user_id: str) -> bool:
         return user_id in self.coordinators.users
+
+
+def lower_first(text: str) -> str:
+    """ "Care leaver" -> "care leaver", but "CV clinic" and "ESOL" stay as written."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
 
 
 class _PathError(ValueError):

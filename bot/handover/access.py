@@ -66,6 +66,7 @@ class Right(StrEnum):
     STATUS = "status"
     EARLIER_HANDOVER = "earlier_handover"
     RESIDENT = "resident"
+    CIRCUMSTANCE_COUNTS = "circumstance_counts"
     HOME_REFERRALS = "home_referrals"
     HOME_QUEUE = "home_queue"
     HOME_NETWORK = "home_network"
@@ -218,6 +219,11 @@ MATRIX: dict[Right, Entry] = {
         "the resident's name and contact details (only by accepting)",
         "the accept modal, the worker's DM",
         {PROVIDER},
+    ),
+    # Circumstances are special category data: the coordinators see only counts. (A provider's
+    # card, seen by its channel, names only which of its own `only_for` criteria are met.)
+    Right.CIRCUMSTANCE_COUNTS: _e(
+        V, "residents' circumstances, counted in aggregate only", "the digest", {COORDINATOR}
     ),
     Right.HOME_REFERRALS: _e(V, "App Home: your own referrals", "App Home", (), anyone=True),
     Right.HOME_QUEUE: _e(V, "App Home: a provider's queue", "App Home", {PROVIDER}),

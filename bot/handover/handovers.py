@@ -30,7 +30,7 @@ from bot.handover.matching import (
     Split,
 )
 from bot.handover.referral import CONSENT_TEXT, NO_CONSENT, Referral
-from bot.handover.routing import Routing
+from bot.handover.routing import Routing, routed_to, storable_circumstances
 from bot.ids import Block
 from bot.text import clip, escape
 from storage import queries, residents
@@ -261,7 +261,13 @@ class Handovers(Routing, DuplicateCheck):
                 created_at=now,
                 updated_at=now,
             )
-            best = self._best_candidate(session, handover, declined=set(), prefer=prefer)
+            best = self._best_candidate(
+                session,
+                handover,
+                declined=set(),
+                prefer=prefer,
+                circumstances=referral.circumstances,
+            )
             for name, value in self._placement(session, best, now).items():
                 setattr(handover, name, value)
             if prefer and best is not None and best.provider.id == prefer:
@@ -278,6 +284,10 @@ class Handovers(Routing, DuplicateCheck):
                 phone=referral.phone,
                 email=referral.email,
                 access_needs=referral.access_needs,
+                circumstances=storable_circumstances(referral.circumstances),
+            )
+            queries.count_circumstances(
+                session=session, day=self._today(), keys=referral.circumstances
             )
             queries.record_event(
                 session=session,
@@ -388,7 +398,7 @@ class Handovers(Routing, DuplicateCheck):
                 raise InvalidInput({Block.REASON: "Choose a provider from the list."})
             if target.id == step.handover.provider_id:
                 raise Conflict(f"{step.handover.ref} is already with {escape(target.name)}.")
-            target.last_routed_at = step.now
+            routed_to(target, step.now)
             step.session.add(target)
             step.apply(
                 provider_id=target.id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -47,6 +47,8 @@ class ReferralForm:
     context: str = ""
     organisation: str = ""
     consent: bool = False
+    # Keys of the network's circumstances the adviser ticked.
+    circumstances: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Referral:
     organisation: str
     # The resident agreed to CONSENT_TEXT: without it nothing is stored or sent, by any path.
     consent: bool = False
+    # Which of the network's circumstances apply: special category data, stored encrypted.
+    circumstances: tuple[str, ...] = ()
 
 
 NO_CONSENT = (
@@ -83,6 +87,12 @@ def check_referral(form: ReferralForm, network: Network) -> Referral:
         errors[Block.NEEDS] = "Choose at least one need."
     elif unknown:
         errors[Block.NEEDS] = "Choose needs from the list (the network's services changed)."
+
+    circumstances = tuple(dict.fromkeys(key for key in form.circumstances if key))
+    if any(key not in network.circumstances for key in circumstances):
+        errors[Block.CIRCUMSTANCES] = (
+            "Choose from the list (the network's circumstances changed): nothing was sent."
+        )
 
     name = " ".join(form.name.split())
     if not name:
@@ -127,6 +137,7 @@ def check_referral(form: ReferralForm, network: Network) -> Referral:
         context=context,
         organisation=" ".join(form.organisation.split()),
         consent=True,
+        circumstances=circumstances,
     )
 
 

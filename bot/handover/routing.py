@@ -18,18 +18,32 @@ from bot.handover.matching import (
     Need,
     ProviderFacts,
     Split,
+    Wording,
     candidates,
     effective_capacity,
     excluded,
+    routed_once_more,
     split,
+    usual_volume,
 )
 from bot.handover.referral import Referral
 from bot.text import clip
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import EventKind, Handover, Provider, State
+from storage.models import EventKind, Handover, Provider, Resident, State
 
 SUGGESTIONS = 3  # how many providers the adviser is offered to choose from
+
+
+def stored_circumstances(resident: Resident | None) -> tuple[str, ...]:
+    """The resident's circumstances as stored (encrypted, keys comma-separated)."""
+    if resident is None or not resident.circumstances:
+        return ()
+    return tuple(key for key in resident.circumstances.split(",") if key)
+
+
+def storable_circumstances(keys: tuple[str, ...]) -> str | None:
+    return ",".join(keys) or None
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class Routing:
 
     sessions: SessionFactory
     network: Network
+    clock: object  # bot.clock.Clock
 
     def _today(self) -> date:
         raise NotImplementedError
@@ -59,29 +74,64 @@ class Routing:
     def suggest(self, referral: Referral) -> Suggestions:
         """What the adviser sees before sending: the best fits, who was left out and why,
         and a split across providers when no single one covers every need."""
-        need = Need(referral.needs, referral.district, referral.age_band, referral.language)
+        need = Need(
+            referral.needs,
+            referral.district,
+            referral.age_band,
+            referral.language,
+            referral.circumstances,
+        )
         with self.sessions() as session:
             facts = self._facts(session)
+        wording = self.wording
         return Suggestions(
-            candidates=candidates(need, facts)[:SUGGESTIONS],
-            excluded=excluded(need, facts)[: SUGGESTIONS + 2],
-            split=split(need, facts),
+            candidates=candidates(need, facts, wording=wording)[:SUGGESTIONS],
+            excluded=excluded(need, facts, wording=wording)[: SUGGESTIONS + 2],
+            split=split(need, facts, wording),
+        )
+
+    @property
+    def wording(self) -> Wording:
+        return Wording(services=self.network.services, residents=self.network.residents_phrases)
+
+    def _need(
+        self, session: Session, handover: Handover, circumstances: tuple[str, ...] | None = None
+    ) -> Need:
+        """What the handover asks for; its circumstances are read from the resident's
+        (encrypted) details unless given."""
+        if circumstances is None:
+            resident = (
+                queries.get_resident(session=session, handover_id=handover.id)
+                if handover.id is not None
+                else None
+            )
+            circumstances = stored_circumstances(resident)
+        return Need(
+            tuple(handover.needs),
+            handover.postcode_district,
+            handover.age_band,
+            handover.language,
+            circumstances,
         )
 
     def route_choices(self, handover: Handover, *, session: Session | None = None) -> RouteChoices:
         """For routing by hand: who fits, who offers a need but has a catch (and what it is),
         and everyone else."""
-        need = Need(
-            tuple(handover.needs), handover.postcode_district, handover.age_band, handover.language
-        )
         if session is None:
             with self.sessions() as session:
                 return self.route_choices(handover, session=session)
+        need = self._need(session, handover)
         facts = self._facts(session)
         declined = queries.declined_by(session=session, handover_id=handover.id)
         rows = {p.id: p for p in queries.active_providers(session=session)}
-        fit = [rows[c.provider.id] for c in candidates(need, facts, declined=declined)]
-        caught = [(rows[p.id], why) for p, why in excluded(need, facts, declined=declined)]
+        wording = self.wording
+        fit = [
+            rows[c.provider.id] for c in candidates(need, facts, declined=declined, wording=wording)
+        ]
+        caught = [
+            (rows[p.id], why)
+            for p, why in excluded(need, facts, declined=declined, wording=wording)
+        ]
         placed = {p.id for p in fit} | {p.id for p, _ in caught}
         other = sorted((p for p in rows.values() if p.id not in placed), key=lambda p: p.name)
         return RouteChoices(fit, caught, other)
@@ -90,6 +140,8 @@ class Routing:
         """Every active provider as matching sees it today."""
         loads = queries.provider_loads(session=session)
         today = self._today()
+        now = self.clock.now()
+        only_for = {entry.id: tuple(entry.only_for or ()) for entry in self.network.providers}
         return [
             ProviderFacts(
                 id=p.id,
@@ -102,21 +154,33 @@ class Routing:
                 last_routed_at=p.last_routed_at,
                 capacity=effective_capacity(p.capacity, p.paused_until, today),
                 languages=tuple(p.languages) if p.languages else None,
+                # From the network file: matching's rules are the file's, today's.
+                only_for=only_for.get(p.id, ()),
+                usual=usual_volume(p.routed_volume or 0.0, p.routed_volume_at, now),
             )
             for p in queries.active_providers(session=session)
         ]
 
-    def _candidates(self, session: Session, handover: Handover, declined: set[str]):
-        need = Need(
-            tuple(handover.needs), handover.postcode_district, handover.age_band, handover.language
-        )
-        return candidates(need, self._facts(session), declined=declined)
+    def _candidates(
+        self,
+        session: Session,
+        handover: Handover,
+        declined: set[str],
+        circumstances: tuple[str, ...] | None = None,
+    ):
+        need = self._need(session, handover, circumstances)
+        return candidates(need, self._facts(session), declined=declined, wording=self.wording)
 
     def _best_candidate(
-        self, session, handover, declined: set[str], prefer: str | None = None
+        self,
+        session,
+        handover,
+        declined: set[str],
+        prefer: str | None = None,
+        circumstances: tuple[str, ...] | None = None,
     ) -> Candidate | None:
         """The top candidate, or the adviser's choice while it still fits."""
-        found = self._candidates(session, handover, declined)
+        found = self._candidates(session, handover, declined, circumstances)
         chosen = next((c for c in found if c.provider.id == prefer), None)
         return chosen or (found[0] if found else None)
 
@@ -130,12 +194,12 @@ class Routing:
                 "routed_by_hand": False,
             }
         provider = session.get(Provider, best.provider.id)
-        provider.last_routed_at = now
+        routed_to(provider, now)
         session.add(provider)
         return {
             "state": State.PENDING,
             "provider_id": best.provider.id,
-            "match_reason": clip(best.why(self.network.services), 500),
+            "match_reason": clip(best.why(self.wording), 500),
             "routed_by_hand": False,
         }
 
@@ -151,3 +215,12 @@ class Routing:
             note=handover.match_reason,
         )
         return kind
+
+
+def routed_to(provider: Provider, now) -> None:
+    """A handover went to this provider: its turn and its usual volume move on."""
+    provider.routed_volume = routed_once_more(
+        provider.routed_volume or 0.0, provider.routed_volume_at, now
+    )
+    provider.routed_volume_at = now
+    provider.last_routed_at = now

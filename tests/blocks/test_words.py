@@ -7,7 +7,7 @@ import pytest
 from bot.blocks.messages import adviser_update, provider_card, thread_line
 from bot.blocks.modals import choice_modal
 from bot.blocks.replies import event_line
-from bot.handover.matching import Candidate, ProviderFacts
+from bot.handover.matching import Candidate, ProviderFacts, Wording
 from bot.handover.referral import Referral
 from bot.handover.routing import Suggestions
 from sandbox.slack.blockkit import validate_view
@@ -64,7 +64,7 @@ LONG_WHY = (
 
 def test_the_why_line_of_a_suggestion_ends_at_a_word_boundary():
     facts = ProviderFacts(id="cv-clinic", name="Northside CV Clinic", services=("cv",))
-    candidate = Candidate(facts, covered=("cv", "interview"), reasons=(LONG_WHY,))
+    candidate = Candidate(facts, covered=("cv", "interview"), reason=LONG_WHY)
     referral = Referral(
         needs=("cv", "interview"), name="R", phone=None, email=None, district="NW5",
         age_band=None, language=None, access_needs=None, urgency=Urgency.ROUTINE,
@@ -75,7 +75,7 @@ def test_the_why_line_of_a_suggestion_ends_at_a_word_boundary():
     (radio,) = [b for b in view["blocks"] if b.get("block_id") == "destination"]
     (option,) = [o for o in radio["element"]["options"] if o["value"] == "provider:cv-clinic"]
     shown = option["description"]["text"]
-    full = candidate.why(NETWORK.services)
+    full = candidate.why(Wording(NETWORK.services, NETWORK.residents_phrases))
     assert len(shown) <= 75 and shown.endswith("…")
     kept = shown.removesuffix("…")
     assert full.startswith(kept) and full[len(kept)] in " ;,"  # the next word was left out whole
@@ -87,7 +87,7 @@ def test_why_it_came_to_you_is_kept_whole_words_when_it_is_longer_than_its_colum
     from tests.followup.test_digest import NOW, Story
 
     words = " ".join(f"reason{n}" for n in range(80))  # 630 characters, the column holds 500
-    monkeypatch.setattr(Candidate, "why", lambda self, labels: words)
+    monkeypatch.setattr(Candidate, "why", lambda self, wording: words)
     story = Story(db, network)
     for prefer in (None, "cv-clinic"):  # the network's choice, and the adviser's
         kept = story.handovers.handover(story.raised(NOW, "cv", prefer=prefer)).match_reason

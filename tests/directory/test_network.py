@@ -63,7 +63,10 @@ def mistake(text: str) -> str:
 def test_the_example_network_file_loads():
     network = load_network(EXAMPLE)
     assert network.network.name == "Good Work Network"
-    assert len(network.providers) == 9
+    assert len(network.providers) == 13
+    assert network.provider("able-works").only_for == ["disability"]
+    assert network.circumstance_label("care_leaver") == "Care leaver"
+    assert network.residents_phrase("disability") == "disabled residents"
     assert network.service_label("esol") == "English language (ESOL)"
     assert network.provider("startup-lab").areas == ["NW", "N"]
     assert network.provider("esol-hub").age_range == (18, 150)
@@ -314,3 +317,56 @@ def test_an_empty_areas_list_is_refused_rather_than_matching_nobody():
 def test_a_reminder_of_no_time_at_all_is_refused():
     message = mistake(GOOD.replace("accept_within: 1d", "accept_within: 0d"))
     assert "`reminders.accept_within`" in message and "no time at all" in message
+
+
+def _with_circumstances(only_for: str, circumstances: str = "  disability: Disabled\n") -> str:
+    return f"""
+network:
+  name: N
+services:
+  cv: CV
+circumstances:
+{circumstances}providers:
+  - id: able
+    name: Able
+    channel: C0ABLE001
+    services: [cv]
+    only_for: {only_for}
+coordinators:
+  channel: C0COORD1
+"""
+
+
+def test_a_circumstance_the_network_does_not_list_stops_start_up_naming_it_and_its_line():
+    with pytest.raises(ConfigError) as caught:
+        parse_network(_with_circumstances("[disability, carer]"), source="network.yaml")
+    message = str(caught.value)
+    assert message == (
+        "network.yaml: `providers.0.only_for.1` (line 13) circumstance 'carer' of "
+        "provider 'able' is not in `circumstances`."
+    )
+
+
+def test_a_circumstance_written_twice_in_only_for_stops_start_up():
+    with pytest.raises(ConfigError) as caught:
+        parse_network(_with_circumstances("[disability, disability]"), source="network.yaml")
+    assert "circumstance 'disability' of provider 'able' is written twice" in str(caught.value)
+    assert "(line 13)" in str(caught.value)
+
+
+def test_a_circumstance_key_written_twice_in_the_shared_list_stops_start_up():
+    twice = "  disability: Disabled\n  disability: Disabled again\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_network(_with_circumstances("[disability]", twice), source="network.yaml")
+    assert "line 8" in str(caught.value) and "'disability' is written twice" in str(caught.value)
+
+
+def test_circumstances_are_optional_and_a_label_may_say_how_a_specialist_reads():
+    network = parse_network(
+        _with_circumstances(
+            "[disability]",
+            "  disability:\n    label: Disabled\n    residents: disabled residents\n",
+        )
+    )
+    assert network.circumstance_labels == {"disability": "Disabled"}
+    assert network.residents_phrase("disability") == "disabled residents"

@@ -142,11 +142,22 @@ def test_a_provider_that_declined_is_never_offered_it_again(handovers, network):
 
 
 def test_round_robin_spreads_equal_providers(handovers, network):
-    first = handovers.raise_handover(referral(network), adviser_id=ADVISER)
+    # No district: nobody is more local than another, so the turn decides.
+    first = handovers.raise_handover(referral(network, district=""), adviser_id=ADVISER)
     handovers.withdraw(first.handover.id, actor_id=ADVISER)
-    second = handovers.raise_handover(referral(network), adviser_id=ADVISER)
+    second = handovers.raise_handover(referral(network, district=""), adviser_id=ADVISER)
     # Equal needs covered and equal load: the one not routed to most recently goes next.
     assert {first.provider.id, second.provider.id} == {"cv-clinic", "town-hall"}
+    assert "next in turn among three equal fits" in first.handover.match_reason
+
+
+def test_routing_counts_towards_the_providers_usual_volume(handovers, network, clock):
+    handovers.raise_handover(referral(network), adviser_id=ADVISER)
+    handovers.raise_handover(referral(network), adviser_id=ADVISER)
+    with handovers.sessions() as session:
+        clinic = session.get(Provider, "cv-clinic")
+        assert clinic.routed_volume == pytest.approx(2.0, abs=0.01)
+        assert clinic.routed_volume_at == clock.now()
 
 
 def test_removed_providers_are_kept_but_never_routed_to(db, network, clock):

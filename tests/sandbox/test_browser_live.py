@@ -45,7 +45,7 @@ def test_the_digest_leaves_no_working_note_behind(tab):
     type_in_composer(page, "/handover digest")
     replies = private_replies(page)
     # Building the chart takes a moment: the answer comes when it is done.
-    expect(replies.filter(has_text="The digest for the last 7 days is in")).to_be_visible(
+    expect(replies.filter(has_text="The digest of the 7 days up to now is in")).to_be_visible(
         timeout=10_000
     )
     expect(page.locator("#message-list")).not_to_contain_text("Working out")

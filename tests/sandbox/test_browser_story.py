@@ -38,7 +38,7 @@ def test_adviser_to_provider_to_adviser_in_the_browser(tab, sandbox):
     expect(card(page, "HO-0001")).to_contain_text("Made contact")
     expect(page.locator("#message-list")).not_to_contain_text("Sam Resident")
 
-    # 3. A CV referral goes to Able Works first; they decline and it moves on.
+    # 3. A CV referral goes to the CV clinic that covers NW1; they decline and it moves on.
     # The same resident, for another need: the adviser is told of HO-0001 and sends anyway.
     refer(
         page,
@@ -47,8 +47,8 @@ def test_adviser_to_provider_to_adviser_in_the_browser(tab, sandbox):
         age_band="25-29",
         already="Already referred: HO-0001 to Riverside ESOL Hub, accepted",
     )
-    be(page, staff_id("able-works"))
-    open_channel(page, "handovers-able-works")
+    be(page, staff_id("cv-clinic"))
+    open_channel(page, "handovers-cv-clinic")
     second = card(page, "HO-0002")
     second.get_by_role("button", name="Decline").click()
     modal = page.get_by_test_id("modal")

@@ -76,6 +76,7 @@ EXPECTED: dict[Right, set[str]] = {
     Right.STATUS: {"adviser", "provider", "coordinator"},
     Right.EARLIER_HANDOVER: {"adviser", "provider", "coordinator"},
     Right.RESIDENT: {"provider"},
+    Right.CIRCUMSTANCE_COUNTS: {"coordinator"},
     Right.HOME_REFERRALS: EVERYONE,
     Right.HOME_QUEUE: {"provider"},
     Right.HOME_NETWORK: {"coordinator"},
@@ -529,6 +530,8 @@ WAYS: dict[Right, Way] = {
     Right.MINE: Way(None, do_mine, ok_mine),
     Right.PROVIDERS: Way(None, do_providers, ok_providers),
     Right.SEE_DIGEST: Way(None, do_digest, ok_see_digest),
+    # The counts are a section of the digest: seen exactly where the digest is.
+    Right.CIRCUMSTANCE_COUNTS: Way(None, do_digest, ok_see_digest),
     Right.AUDIT: Way("closed", do_audit, ok_audit),
 }
 

@@ -59,7 +59,9 @@ def test_a_pause_lifts_by_itself_on_its_date(slack, fake, clock):
 
 def test_limited_providers_are_offered_handovers_after_open_ones(slack, fake):
     set_capacity(slack, fake, CV_STAFF, {"capacity": "limited"})
-    refer(slack)
+    # No district: neither is more local, so capacity decides (a local provider that is
+    # limited still comes before one that merely covers the area).
+    refer(slack, district="")
     assert "HO-0001" in last_card(fake, COUNCIL_CHANNEL)["text"]
 
 

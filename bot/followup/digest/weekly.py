@@ -16,11 +16,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.blocks import Message, render
-from bot.blocks.digest import attachments, digest_message, period_words
+from bot.blocks.digest import attachments, digest_message, period_words, with_circumstances
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox
 from bot.directory.network import Network
 from bot.followup.digest.chart import digest_chart
+from bot.followup.digest.circumstances import circumstance_counts
 from bot.followup.digest.figures import (
     compute_digest,
     last_full_week,
@@ -98,8 +99,11 @@ class WeeklyDigest:
                 up_to_now=up_to_now,
             )
             csv = week_csv(session, start=start, end=end, network=self.network)
+            counts = circumstance_counts(
+                session, start=start, end=end, timezone=self.network.network.timezone
+            )
         channel = self.network.coordinators.channel
-        message = digest_message(digest, self.network)
+        message = with_circumstances(digest_message(digest, self.network), counts, self.network)
         period = period_words(digest)
         label = start.astimezone(self.zone).strftime("%Y-%m-%d")
         files = [
