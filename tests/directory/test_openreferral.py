@@ -250,7 +250,31 @@ def test_a_service_the_network_lacks_is_refused_naming_the_mapping_entry():
     assert "add it there first" in message
 
 
+def test_a_circumstance_the_network_lacks_is_refused_naming_the_mapping_entry():
+    text = MAPPING.read_text().replace(
+        "  mental health condition: disability\n", "  mental health condition: wellbeing\n"
+    )
+    message = error_of(run, API, text)
+    assert "'mental health condition'" in message and "'wellbeing'" in message
+    assert "`circumstances`" in message and "add it there first" in message
+
+
 # -- Providers from the sample, merged into network.example.yaml ------------------------------
+
+
+@SHAPES
+def test_eligibility_that_names_a_circumstance_makes_the_provider_only_for_it(export_path):
+    entries = providers(run(export_path).text)
+    # "Disabled residents or residents with a long-term health condition"
+    assert entries["able-works"]["only_for"] == ["disability"]
+    # "Adults living with a mental health condition"
+    assert entries["fleetbrook-mind"]["only_for"] == ["disability"]
+    # Open to everyone who is looking for work, or to young people: no circumstance.
+    assert "only_for" not in entries["cv-clinic"]
+    assert "only_for" not in entries["youth-futures"]
+    # The merged file is one the bot loads, with the circumstance it names.
+    network = parse_network(run(export_path).text, source="network.yaml")
+    assert network.provider("able-works").only_for == ["disability"]
 
 
 @SHAPES

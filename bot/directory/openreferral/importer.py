@@ -74,7 +74,7 @@ def import_export(
         network = parse_network(network_text, source=source)
     except ConfigError as exc:
         raise HsdsError(f"The network file cannot be read, so nothing was changed: {exc}") from None
-    check_mapping(mapping, network.services)
+    check_mapping(mapping, network.services, network.circumstances)
     data = yaml.load(network_text, Loader=_SafeLoader)
     existing: list[dict] = data["providers"]
     service_order = {key: n for n, key in enumerate(network.services)}
@@ -271,9 +271,19 @@ def _provider_fields(
         "languages": list(_unique((x for s in contributing for x in s.languages), str.casefold))
         or None,
         "eligibility": _clip("; ".join(_unique(x for s in contributing for x in s.eligibility))),
+        "only_for": _only_for(contributing, mapping),
         "hours": format_hours(slot for s in contributing for slot in s.schedule),
         "description": _clip(description),
     }
+
+
+def _only_for(contributing: Sequence[Service], mapping: TermMapping) -> list[str] | None:
+    """The circumstances the provider takes residents for, when every one of its services
+    says it is only for some (one service open to all leaves the provider open to all)."""
+    found = [mapping.circumstances_of(service.eligibility) for service in contributing]
+    if not found or not all(found):
+        return None
+    return sorted(_unique(key for keys in found for key in keys))
 
 
 def _area_districts(text: str, mapping: TermMapping) -> list[str] | None:

@@ -1,5 +1,6 @@
-"""The coordinator's mapping file: taxonomy terms -> the network's service keys, and which
-organisations, service areas and provider keys the import treats specially."""
+"""The coordinator's mapping file: taxonomy terms -> the network's service keys, phrases of
+eligibility -> its circumstances, and which organisations, service areas and provider keys
+the import treats specially."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ IMPORTED_FIELDS = (
     "ages",
     "languages",
     "eligibility",
+    "only_for",
     "hours",
     "description",
 )
@@ -33,6 +35,7 @@ _KEEPABLE = tuple(f for f in IMPORTED_FIELDS if f != "name")
 _MAPPING_KEYS = (
     "services",
     "vocabularies",
+    "circumstances",
     "organisations",
     "areas",
     "channel_placeholder",
@@ -50,6 +53,9 @@ class TermMapping:
     services: dict[str, tuple[str, tuple[str, ...]]]
     # normalised vocabulary -> its own table, like ``services``
     vocabularies: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+    # normalised phrase of a feed's eligibility text -> (the entry as written, circumstance
+    # keys): a service whose eligibility says it is only for them gets ``only_for``
+    circumstances: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     # normalised organisation name or id -> provider id, or None to leave it out
     organisations: dict[str, str | None] = field(default_factory=dict)
     # normalised service area -> postcode districts (empty: anywhere)
@@ -69,6 +75,15 @@ class TermMapping:
                 if key and _norm(key) in table:
                     return table[_norm(key)]
         return None
+
+    def circumstances_of(self, eligibility: Iterable[str]) -> tuple[str, ...]:
+        """The circumstance keys whose phrases the eligibility texts contain (whole words)."""
+        text = " ".join(_norm(line) for line in eligibility)
+        found: list[str] = []
+        for phrase, (_entry, keys) in self.circumstances.items():
+            if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text):
+                found.extend(keys)
+        return tuple(_unique(found))
 
     def entries(self) -> Iterable[tuple[str, tuple[str, ...]]]:
         yield from self.services.values()
@@ -102,7 +117,9 @@ def parse_mapping(text: str, *, source: str = "the mapping") -> TermMapping:
             raise fail((name,), "must be a mapping of `term: key` lines")
         return value
 
-    def term_table(values: dict, path: tuple[str, ...]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    def term_table(
+        values: dict, path: tuple[str, ...], what: str = "service"
+    ) -> dict[str, tuple[str, tuple[str, ...]]]:
         table: dict[str, tuple[str, tuple[str, ...]]] = {}
         for raw_key, value in values.items():
             entry = _entry_key(raw_key, lambda m, k=raw_key: fail((*path, str(k)), m))
@@ -114,9 +131,9 @@ def parse_mapping(text: str, *, source: str = "the mapping") -> TermMapping:
             elif isinstance(value, list):
                 keys = value
             else:
-                raise fail(where, "must be a service key, a list of service keys, or []")
+                raise fail(where, f"must be a {what} key, a list of {what} keys, or []")
             if not all(isinstance(k, str) and k.strip() for k in keys):
-                raise fail(where, "must be a service key, a list of service keys, or []")
+                raise fail(where, f"must be a {what} key, a list of {what} keys, or []")
             cleaned = tuple(_unique(k.strip() for k in keys))
             norm = _norm(entry)
             if norm in table and table[norm][1] != cleaned:
@@ -125,6 +142,7 @@ def parse_mapping(text: str, *, source: str = "the mapping") -> TermMapping:
         return table
 
     services = term_table(section("services"), ("services",))
+    circumstances = term_table(section("circumstances"), ("circumstances",), "circumstance")
     vocabularies = {}
     for raw_vocab, terms in section("vocabularies").items():
         vocab = _entry_key(raw_vocab, lambda m, k=raw_vocab: fail(("vocabularies", str(k)), m))
@@ -179,6 +197,7 @@ def parse_mapping(text: str, *, source: str = "the mapping") -> TermMapping:
     return TermMapping(
         services=services,
         vocabularies=vocabularies,
+        circumstances=circumstances,
         organisations=organisations,
         areas=areas,
         channel_placeholder=placeholder,
@@ -207,16 +226,23 @@ def _is_channel(value: Any) -> bool:
     return True
 
 
-def check_mapping(mapping: TermMapping, service_keys: Iterable[str]) -> None:
-    """Refuse a mapping that names a service the network file does not have."""
-    known = set(service_keys)
-    for entry, keys in mapping.entries():
-        for key in keys:
-            if key not in known:
-                raise HsdsError(
-                    f"{mapping.source}: the entry {entry!r} maps to {key!r}, which is not in the "
-                    "network file's `services`: add it there first, or fix the mapping."
-                )
+def check_mapping(
+    mapping: TermMapping, service_keys: Iterable[str], circumstance_keys: Iterable[str] = ()
+) -> None:
+    """Refuse a mapping that names a service or a circumstance the network file does not
+    have."""
+    for entries, known, section in (
+        (mapping.entries(), set(service_keys), "services"),
+        (mapping.circumstances.values(), set(circumstance_keys), "circumstances"),
+    ):
+        for entry, keys in entries:
+            for key in keys:
+                if key not in known:
+                    raise HsdsError(
+                        f"{mapping.source}: the entry {entry!r} maps to {key!r}, which is not "
+                        f"in the network file's `{section}`: add it there first, or fix the "
+                        "mapping."
+                    )
 
 
 def _line(root: yaml.Node | None, path: tuple[str, ...]) -> int | None:
