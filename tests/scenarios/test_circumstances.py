@@ -111,3 +111,34 @@ def test_the_digest_counts_circumstances_only_in_aggregate(slack, fake, clock):
     slack.command("U0COORD001", "digest")
     digest = next(m for m in fake.messages(COORDINATORS) if "Circumstances:" in str(m))
     assert "Circumstances: 2 disabled or long-term health condition, 1 care leaver" in str(digest)
+
+
+def test_the_same_referral_gets_the_same_recommendation_after_a_restart(slack, fake, db, clock):
+    """Same inputs and the same state: the same order and the same reasons, in the running
+    bot and in a new one started on the same database (nothing rides in memory)."""
+    from bot.directory.providers import sync_directory
+    from bot.handover.handovers import Handovers
+    from bot.handover.referral import ReferralForm, check_referral
+    from storage.db import session_factory
+
+    for district in ("NW5", "NW1", "NW5"):  # some history, so load and turn have a say
+        refer(slack, needs=["cv"], district=district, phone="07911 654321", name="Alex Other")
+    network = load_network(EXAMPLE)
+    form = ReferralForm(
+        needs=["cv"], name="Sam Resident", phone="07911 123456", district="NW5",
+        age_band="18-24", language="English", consent=True,
+    )  # fmt: skip
+    referral = check_referral(form, network)
+
+    def recommended(handovers) -> list[tuple[str, str]]:
+        wording = handovers.wording
+        return [(c.provider.id, c.why(wording)) for c in handovers.suggest(referral).candidates]
+
+    running = recommended(slack.app.bot.handovers)
+    sessions = session_factory(db)
+    sync_directory(network, sessions=sessions, now=clock.now())
+    restarted = Handovers(
+        sessions=sessions, network=network, clock=clock, membership=lambda channel, user: True
+    )
+    assert running == recommended(restarted) == recommended(slack.app.bot.handovers)
+    assert running[0][0] in CV_FOR_NW5 and "NW5" in running[0][1]
