@@ -104,6 +104,14 @@ class Identity:
     def of(cls, *, name: str | None, phone: str | None, email: str | None) -> Identity:
         return cls(normalise_name(name), normalise_phone(phone), normalise_email(email))
 
+    def is_same(self, other: Identity) -> bool:
+        """The same resident: the same name, and the same phone or the same e-mail."""
+        if not self.name or other.name != self.name:
+            return False
+        return bool(self.phone and other.phone == self.phone) or bool(
+            self.email and other.email == self.email
+        )
+
     def values(self, key: MatchKey) -> tuple[str | None, str | None]:
         """(match_phone, match_email) under ``key``; None where there is nothing to match."""
         if not self.name:

@@ -74,10 +74,9 @@ def open_handovers_of(
 
 def handovers_of(*, session: Session, resident: Resident) -> list[int]:
     """Every handover (open or not) whose details are this resident's and still held."""
-    same = _same(
-        session, Identity.of(name=resident.name, phone=resident.phone, email=resident.email)
-    )
-    found = {resident.handover_id} | _same_unindexed(session, resident)
+    identity = Identity.of(name=resident.name, phone=resident.phone, email=resident.email)
+    same = _same(session, identity)
+    found = {resident.handover_id} | _same_unindexed(session, identity)
     if same is not None:
         found |= set(
             session.exec(
@@ -87,11 +86,10 @@ def handovers_of(*, session: Session, resident: Resident) -> list[int]:
     return sorted(found)
 
 
-def _same_unindexed(session: Session, resident: Resident) -> set[int]:
+def _same_unindexed(session: Session, identity: Identity) -> set[int]:
     """Residents stored before the blind index existed, until ``storage.crypto rotate`` has
     indexed them: compared decrypted, so an erasure on request still finds every handover
     of the person. Once rotated there are none, and this reads nothing."""
-    identity = Identity.of(name=resident.name, phone=resident.phone, email=resident.email)
     if not identity.name:
         return set()
     rows = session.exec(
@@ -101,12 +99,8 @@ def _same_unindexed(session: Session, resident: Resident) -> set[int]:
             col(Resident.erased_at).is_(None),
         )
     ).all()
-    found = set()
-    for row in rows:
-        other = Identity.of(name=row.name, phone=row.phone, email=row.email)
-        if other.name == identity.name and (
-            (identity.phone and other.phone == identity.phone)
-            or (identity.email and other.email == identity.email)
-        ):
-            found.add(row.handover_id)
-    return found
+    return {
+        row.handover_id
+        for row in rows
+        if identity.is_same(Identity.of(name=row.name, phone=row.phone, email=row.email))
+    }
