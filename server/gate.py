@@ -78,6 +78,8 @@ def signed(body: bytes, headers, secret: str | None, now: Callable[[], float]) -
         return Refusal(401, "a request whose timestamp is not a number")
     if abs(now() - int(timestamp)) > MAX_AGE:
         return Refusal(401, "a request whose timestamp is more than five minutes off")
+    # Over the raw bytes: slack_sdk's SignatureVerifier decodes the body as UTF-8 first, and
+    # a body that is not UTF-8 must be refused as unsigned-or-unreadable, not crash.
     basestring = b"v0:" + timestamp.encode() + b":" + body
     expected = "v0=" + hmac.new(secret.encode(), basestring, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
