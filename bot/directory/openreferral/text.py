@@ -9,6 +9,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from bot.text import clip
+
 _TEXT_LIMIT = 300
 
 # Every geographic UK postcode area: a service area of letters alone must be one of these.
@@ -45,12 +47,7 @@ def _plain(value: Any) -> str | None:
 
 
 def _clip(text: str | None) -> str | None:
-    if not text:
-        return None
-    if len(text) <= _TEXT_LIMIT:
-        return text
-    cut = text[: _TEXT_LIMIT - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
-    return cut + "…"
+    return clip(text, _TEXT_LIMIT) if text else None
 
 
 def _norm(text: str) -> str:
