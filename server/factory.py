@@ -6,7 +6,7 @@ The composition root: it builds the bot's services (``bot``) and registers the l
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -28,7 +28,7 @@ from bot.privacy.audit import Audit
 from bot.privacy.erasure import Privacy
 from bot.services import Bot
 from handlers import register_all
-from storage.db import session_factory
+from storage.db import Sessions, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,25 @@ class HandoverApp(App):
         self.signing_secret: str | None = bolt_options.get("signing_secret")
         self.scheduler = scheduler
         self.bot = bot
+
+
+class InUnits(Executor):
+    """Runs each listener in one unit of work (storage.db.Sessions.unit): a request's reads
+    and its write share one session and one transaction."""
+
+    def __init__(self, inner: Executor, sessions: Sessions):
+        self.inner = inner
+        self.sessions = sessions
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        def in_unit():
+            with self.sessions.unit():
+                return fn(*args, **kwargs)
+
+        return self.inner.submit(in_unit)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def build_scheduler(bot: Bot) -> Scheduler:
@@ -111,7 +130,10 @@ def create_app(
     handovers = Handovers(sessions=sessions, network=network, clock=clock, membership=membership)
     directory = Directory(sessions=sessions, network=network, clock=clock, membership=membership)
     privacy = Privacy(sessions=sessions, network=network, clock=clock)
-    outbox = Outbox(sessions=sessions, client=outbox_client(client), clock=clock, pacing=pacing)
+    # The outbox settles each delivery on its own, whichever request's thread it runs in.
+    outbox = Outbox(
+        sessions=sessions.alone, client=outbox_client(client), clock=clock, pacing=pacing
+    )
     notifier = Notifier(outbox=outbox, network=network, handovers=handovers)
     # Every change writes its messages in its own transaction; the outbox delivers them.
     handovers.announce, handovers.committed = notifier.publish, outbox.kick
@@ -152,7 +174,8 @@ def create_app(
         # Socket Mode has no signatures to check; HTTP mode always does.
         request_verification_enabled=signing_secret is not None,
         token_verification_enabled=verify_token,
-        listener_executor=listener_executor,
+        # Bolt's own default pool is 5 threads; this is the same, in units of work.
+        listener_executor=InUnits(listener_executor or ThreadPoolExecutor(5), sessions),
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )

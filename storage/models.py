@@ -139,6 +139,10 @@ class Provider(SQLModel, table=True):
     # routed so matching never counts history per request (migration 0013).
     routed_volume: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     routed_volume_at: datetime | None = _timestamp()
+    # Its handovers open now (pending, accepted or contacted), kept by the database in the
+    # transaction of each write that opens, moves or closes one (migration 0015), so
+    # matching reads it rather than counting every request.
+    open_handovers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Directory freshness: when the provider first appeared, when its staff (or a coordinator)
     # last said its entry is right, and the bot's last nudge to do so (the due-check's claim).
     created_at: datetime | None = _timestamp()  # set by sync_directory; see migration 0003

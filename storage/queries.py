@@ -156,6 +156,7 @@ def set_confirm_nudge(*, session: Session, provider_id: str, ts: str | None) -> 
 
 
 def provider_loads(*, session: Session) -> dict[str, int]:
+    """Open handovers per provider, counted: what ``Provider.open_handovers`` keeps."""
     rows = session.exec(
         select(Handover.provider_id, func.count())
         .where(col(Handover.state).in_(LOAD_STATES))

@@ -138,7 +138,6 @@ class Routing:
 
     def _facts(self, session: Session) -> list[ProviderFacts]:
         """Every active provider as matching sees it today."""
-        loads = queries.provider_loads(session=session)
         today = self._today()
         now = self.clock.now()
         only_for = {entry.id: tuple(entry.only_for or ()) for entry in self.network.providers}
@@ -150,7 +149,7 @@ class Routing:
                 areas=tuple(p.areas) if p.areas is not None else None,
                 age_range=(p.age_min, p.age_max) if p.age_min is not None else None,
                 active=p.active,
-                open_handovers=loads.get(p.id, 0),
+                open_handovers=p.open_handovers,
                 last_routed_at=p.last_routed_at,
                 capacity=effective_capacity(p.capacity, p.paused_until, today),
                 languages=tuple(p.languages) if p.languages else None,
