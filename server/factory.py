@@ -135,12 +135,14 @@ def create_app(
         sessions=sessions.alone, client=outbox_client(client), clock=clock, pacing=pacing
     )
     notifier = Notifier(outbox=outbox, network=network, handovers=handovers)
+    # Delivered once the request that wrote them has answered Slack.
+    kick = sessions.after_unit(outbox.kick)
     # Every change writes its messages in its own transaction; the outbox delivers them.
-    handovers.announce, handovers.committed = notifier.publish, outbox.kick
-    privacy.on_erased, privacy.committed = notifier.redact, outbox.kick
+    handovers.announce, handovers.committed = notifier.publish, kick
+    privacy.on_erased, privacy.committed = notifier.redact, kick
     chaser = Chaser(handovers, say=notifier.remind)
-    chaser.committed = outbox.kick
-    directory.on_capacity, directory.committed = notifier.capacity_changed, outbox.kick
+    chaser.committed = kick
+    directory.on_capacity, directory.committed = notifier.capacity_changed, kick
     if moved:
         notifier.channels_moved(moved)
     bot = Bot(

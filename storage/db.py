@@ -165,12 +165,29 @@ class Sessions:
             yield  # already in one: the outer unit ends it
             return
         session = self.alone()
-        self._local.session, self._local.depth = session, 0
+        self._local.session, self._local.depth, self._local.after = session, 0, []
         try:
             yield
         finally:
+            after, self._local.after = self._local.after, []
             self._local.session = None
             session.close()
+            for then in after:
+                then()
+
+    def after_unit(self, then: Callable[[], None]) -> Callable[[], None]:
+        """``then``, called when the unit this thread is in ends (once, however often it is
+        asked for), or at once outside a unit: the outbox is woken after the request has
+        answered rather than while it is still answering."""
+
+        def call() -> None:
+            after = getattr(self._local, "after", None)
+            if getattr(self._local, "session", None) is None or after is None:
+                then()
+            elif then not in after:
+                after.append(then)
+
+        return call
 
 
 SessionFactory = Callable[[], Session]
