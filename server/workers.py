@@ -110,6 +110,7 @@ class Supervisor:
                 signal.signal(sig, handler)
             for fd in (self._ready_r, self._ready_w, self._alive_r, self._alive_w):
                 os.close(fd)
+            gc.unfreeze()
         if self.failed_starts >= START_FAILURES:
             raise ConfigError(
                 f"the workers kept ending before they could serve ({self.failed_starts} in a "

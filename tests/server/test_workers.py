@@ -291,6 +291,29 @@ def test_sigterm_stops_every_worker_after_the_work_in_flight(tmp_path, fake):
     # The work the request started was done before the workers ended; none is left.
     assert fake.messages(COORD_CHANNEL), output
     assert "The digest of the 7 days up to now is in" in fake.ephemerals(COORDINATOR)[-1]["text"]
-    for pid in workers:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+    assert all(_gone(pid) for pid in workers)
+
+
+def test_workers_stop_by_themselves_when_the_parent_is_killed_outright(tmp_path, fake):
+    bot = Bot(tmp_path, fake, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    workers = bot.pids
+    try:
+        bot.process.kill()  # SIGKILL: the parent cannot pass anything on
+        bot.process.wait()
+        _until(lambda: all(_gone(pid) for pid in workers), "the workers' end", timeout=15)
+    finally:
+        for pid in workers:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)
+    output = bot.output()
+    assert output.count("the supervising process is gone; stopping") == 2, output
+    assert output.count("stopped cleanly") == 2, output  # each worker, as on SIGTERM
+
+
+def _gone(pid: int) -> bool:
+    """Ended (a zombie waiting for whoever adopted it counts as ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
