@@ -2,6 +2,7 @@
 
 python app.py                      # Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN)
 python app.py --http --port 3000   # HTTP mode (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)
+python app.py --http --workers 4   # HTTP mode on 4 cores: 4 processes share the port
 """
 
 from __future__ import annotations
@@ -26,11 +27,47 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on")
     parser.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        help="HTTP mode: serve from N processes, one per core (default 1)",
+    )
     return parser.parse_args(argv)
 
 
-def build(mode):
-    """Everything checked and ready, or a ConfigError saying what to fix."""
+def workers_wanted(args: argparse.Namespace) -> int:
+    """How many processes serve; a ConfigError for a value that cannot work."""
+    from bot.errors import ConfigError
+    from server.workers import can_fork
+
+    if args.workers is None:
+        return 1
+    try:
+        count = int(args.workers)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigError(
+            f"--workers takes a whole number of processes, 1 or more (not {args.workers!r})."
+        )
+    if args.sandbox:
+        raise ConfigError("--workers is for HTTP mode (--http); the sandbox runs as one process.")
+    if not args.http:
+        raise ConfigError(
+            "--workers is for HTTP mode (--http); in Socket Mode run one process per "
+            "connection to Slack instead."
+        )
+    if count > 1 and not can_fork():
+        raise ConfigError(
+            "--workers needs a system that can fork processes (Linux, macOS); run several "
+            "copies of the bot behind a load balancer instead."
+        )
+    return count
+
+
+def build(mode, *, migrate: bool = True):
+    """Everything checked and ready, or a ConfigError saying what to fix. ``migrate=False``
+    where the schema was brought up to date already (the workers' parent did it)."""
     from slack_bolt.error import BoltError
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -48,7 +85,8 @@ def build(mode):
     data_keys = settings.data_keys()
     try:
         engine = make_engine(settings.database_url, data_keys=data_keys)
-        upgrade(engine)
+        if migrate:
+            upgrade(engine)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ConfigError(
@@ -97,26 +135,46 @@ def _secrets(settings) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     # The .env of the folder the bot is started in, as Settings reads it.
     load_dotenv(find_dotenv(usecwd=True))
-    from bot.privacy.logs import configure_logging
+    from bot.errors import ConfigError
+    from bot.privacy.logs import HUMAN_FORMAT, configure_logging
 
+    args = parse_args(argv)
+    try:
+        workers = workers_wanted(args)
+    except ConfigError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
     # Human lines, or JSON with LOG_FORMAT=json; never a token or a resident's details.
-    configure_logging(logging.INFO)
+    # With several workers, each line says which process wrote it.
+    if workers > 1:
+        configure_logging(
+            logging.INFO, fmt=HUMAN_FORMAT.replace(" %(name)s", " [%(process)d] %(name)s")
+        )
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_with_pid)
+    else:
+        configure_logging(logging.INFO)
     # Alembic describes every plugin it loads at INFO: noise before the first useful line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # APScheduler says so at INFO every time the scheduler ticks (twice a minute).
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    args = parse_args(argv)
     if args.sandbox:
         from sandbox.run import main as sandbox
 
         return sandbox(args.port)
 
-    from bot.errors import ConfigError
     from bot.settings import Mode
 
     mode = Mode.HTTP if args.http else Mode.SOCKET
     try:
         settings, app, engine = build(mode)
+        if workers > 1:
+            # Every check, the migrations and the directory's sync ran once, here; each
+            # worker builds its own app. Nothing that holds a connection or a thread may
+            # cross the fork.
+            engine.dispose()
+            del app, engine
+            return serve_workers(mode, args, workers)
     except ConfigError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
@@ -131,6 +189,55 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         finish(app, engine)
     return 0
+
+
+def serve_workers(mode, args: argparse.Namespace, count: int) -> int:
+    """HTTP mode from ``count`` processes sharing one listening socket (server.workers)."""
+    from server.workers import Supervisor, listen
+
+    with listen(args.host, args.port) as sock:
+        host, port = sock.getsockname()[:2]
+        log.info("listening on http://%s:%s/slack/events with %d workers", host, port, count)
+
+        def work(index: int, ready) -> int:
+            return serve_worker(mode, sock, f"{index} of {count}", ready)
+
+        return Supervisor(work, count=count).run()
+
+
+def serve_worker(mode, sock, name: str, ready) -> int:
+    """One worker: a whole bot of its own (engine, threads, scheduler, outbox worker)
+    serving the shared socket until SIGTERM, then stopping as one process does."""
+    import os
+
+    from bot.errors import ConfigError
+    from server.web import serve
+
+    try:
+        _settings, app, engine = build(mode, migrate=False)
+    except ConfigError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+    host, port = sock.getsockname()[:2]
+
+    def serving() -> None:
+        log.info(
+            "worker %s serving http://%s:%s/slack/events (pid %d)", name, host, port, os.getpid()
+        )
+        ready()
+
+    app.scheduler.start()
+    try:
+        serve(app, engine, host=host, port=port, sock=sock, ready=serving)
+    finally:
+        finish(app, engine)
+    return 0
+
+
+def _with_pid(record: logging.LogRecord) -> bool:
+    """The worker's pid as a field of its own in JSON lines (``LOG_FORMAT=json``)."""
+    record.pid = record.process
+    return True
 
 
 def serve_socket_mode(app, app_token: str, *, handler_class=None, stopping=None) -> None:

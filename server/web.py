@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -60,11 +61,23 @@ class Server:
     flight, then lets the work listeners do after ``ack()`` finish, and returns.
     """
 
-    def __init__(self, app: App, engine: Engine, *, host: str, port: int, threads: int = 8):
+    def __init__(
+        self,
+        app: App,
+        engine: Engine,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        sock: socket.socket | None = None,
+        threads: int = 8,
+    ):
+        """Listen on ``host`` and ``port``, or serve ``sock``: a listening socket bound
+        before this process was forked, which every worker serves (``server.workers``)."""
         from waitress.server import create_server
 
         self.app = app
-        self.waitress = create_server(wsgi_app(app, engine), host=host, port=port, threads=threads)
+        where = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
+        self.waitress = create_server(wsgi_app(app, engine), threads=threads, **where)
         self.stopping = threading.Event()
 
     @property
@@ -137,11 +150,23 @@ def on_stop_signals(stop) -> Callable[[], None]:
     return restore
 
 
-def serve(app: App, engine: Engine, *, host: str, port: int) -> None:
-    """Serve until SIGTERM or Ctrl-C, then stop gracefully."""
-    server = Server(app, engine, host=host, port=port)
+def serve(
+    app: App,
+    engine: Engine,
+    *,
+    host: str,
+    port: int,
+    sock: socket.socket | None = None,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve until SIGTERM or Ctrl-C, then stop gracefully. With ``sock``, serve that
+    listening socket (a worker's share of ``host:port``); ``ready`` is called once serving."""
+    server = Server(app, engine, host=host, port=port, sock=sock)
     restore = on_stop_signals(server.stop)
-    log.info("listening on http://%s:%s/slack/events", host, server.port)
+    if sock is None:
+        log.info("listening on http://%s:%s/slack/events", host, server.port)
+    if ready is not None:
+        ready()
     try:
         server.run()
     finally:
