@@ -14,6 +14,7 @@ from bot.handover.payloads import CardRef, load_referral
 from bot.ids import Act
 from bot.services import Bot
 from handlers.commands import open_referral
+from handlers.deliveries import open_form
 from handlers.errors import acknowledged
 from handlers.events import publish_home
 
@@ -31,7 +32,7 @@ def _open_from_card(
     ref = _ref(action)
     handover = bot.handovers.precheck(what, ref.h, card_provider=ref.p, actor_id=body["user"]["id"])
     view = modal(handover, provider_id=ref.p, **extra)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_form(client, body["trigger_id"], view)
 
 
 @acknowledged

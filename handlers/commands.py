@@ -14,15 +14,14 @@ from bot.privacy.audit import USAGE as AUDIT_USAGE
 from bot.privacy.audit import WITH_DETAILS
 from bot.services import Bot
 from bot.text import escape, parse_ref, typed
+from handlers.deliveries import open_form
 from handlers.errors import DAMAGED, after_ack
 from storage.models import Access
 
 
 def open_referral(bot: Bot, client: WebClient, trigger_id: str, user_id: str) -> None:
     organisation = bot.handovers.last_organisation(user_id)
-    client.views_open(
-        trigger_id=trigger_id, view=referral_modal(bot.network, organisation=organisation)
-    )
+    open_form(client, trigger_id, referral_modal(bot.network, organisation=organisation))
 
 
 def handover(ack: Ack, command: dict, body: dict, respond: Respond, client: WebClient, context):

@@ -18,9 +18,11 @@ import logging
 from datetime import timedelta
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks.modals import notice_modal
-from bot.ids import Callback
+from bot.ids import Act, Callback
 from storage import queries
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,10 @@ log = logging.getLogger(__name__)
 # idempotent with a better answer than "already received" (Send: keyed by the view id,
 # it answers a repeat with the same "sent" modal).
 UNKEYED_VIEWS = {Callback.NEW_HANDOVER, Callback.CHOOSE}
+# Clicks that only open a form change nothing, and Slack opens one view per trigger_id:
+# the trigger is their key, so they claim no row (no write before their acknowledgement),
+# and a repeat is refused by Slack (exchanged_trigger_id), which open_form takes calmly.
+FORM_CLICKS = {Act.ACCEPT, Act.DECLINE, Act.OUTCOME, Act.OPEN_NEW}
 REMEMBER = timedelta(hours=1)  # Slack retries within minutes (at once, 1 min, 5 min)
 FORGET_EVERY = timedelta(minutes=10)
 KEY = "delivery_key"
@@ -55,6 +61,9 @@ def _key(body: dict) -> str | None:
     if kind == "event_callback" and body.get("event_id"):
         return f"event:{body['event_id']}"
     if kind == "block_actions" and body.get("trigger_id"):
+        actions = [a for a in body.get("actions") or [] if isinstance(a, dict)]
+        if actions and all(a.get("action_id") in FORM_CLICKS for a in actions):
+            return None
         stamps = ",".join(a.get("action_ts") or "" for a in body.get("actions") or [])
         return f"action:{body['trigger_id']}:{stamps}"
     if kind == "view_submission":
@@ -67,6 +76,16 @@ def _key(body: dict) -> str | None:
         digest = hashlib.sha256(f"{view['id']}|{view.get('hash')}|{values}".encode())
         return f"view:{view['id']}:{digest.hexdigest()[:40]}"
     return None
+
+
+def open_form(client: WebClient, trigger_id: str, view: dict) -> None:
+    """Open a form for a click; the same click delivered again finds it open already."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        if error.response.get("error") != "exchanged_trigger_id":
+            raise
+        log.info("a click delivered again: the form it opens is open already")
 
 
 def _retry(req: BoltRequest) -> tuple[str, str] | None:

@@ -98,6 +98,47 @@ def test_a_click_delivered_twice_is_applied_once_and_nobody_is_told_off(slack, f
     assert events_of_kind(db, "contacted") == 1
 
 
+def test_a_click_that_opens_a_form_delivered_twice_opens_it_once_and_writes_nothing(
+    slack, fake, db, caplog
+):
+    refer(slack)
+    card = last_card(fake, CV_CHANNEL)
+    button = next(
+        e
+        for b in card["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["text"]["text"] == "Accept"
+    )
+    payload = requests.block_actions(
+        team=TEAM,
+        user=CV_STAFF,
+        trigger_id=fake.issue_trigger_id(CV_STAFF),
+        action={
+            "action_id": button["action_id"],
+            "block_id": "b",
+            "type": "button",
+            "value": button["value"],
+        },
+        channel=CV_CHANNEL,
+        message=card,
+        response_url=fake.response_url(CV_STAFF, CV_CHANNEL, card["ts"]),
+    )
+    encoded = requests.interaction(payload)
+    with caplog.at_level(logging.INFO):
+        first, second = slack.send(encoded), slack.send(encoded)
+    assert first.status_code == second.status_code == 200
+    # Slack opened one form for the one trigger; the repeat was taken calmly.
+    assert len(fake.open_views(CV_STAFF)) == 1
+    assert "the form it opens is open already" in caplog.text
+    assert not fake.ephemerals(CV_STAFF)
+    # Opening a form changes nothing, so nothing was written before its acknowledgement.
+    with db.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM slack_delivery")).scalar_one() == 0
+    slack.submit(CV_STAFF, {"contact_by": "2026-11-30"})
+    assert events_of_kind(db, "accepted") == 1
+
+
 def submission(slack, fake, user: str, answers: dict) -> tuple[str, str]:
     """The user's open modal submitted with ``answers``, encoded once to send as often as
     a test likes."""
