@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, event, text
@@ -39,6 +40,7 @@ class RoundTrips:
 
     def __init__(self, engine: Engine):
         self.count = 0
+        self.engine = engine
         event.listen(engine, "before_cursor_execute", self._one)
         event.listen(engine, "begin", self._one)
         event.listen(engine, "commit", self._one)
@@ -46,6 +48,10 @@ class RoundTrips:
 
     def _one(self, *_args, **_kwargs) -> None:
         self.count += 1
+
+    def stop(self) -> None:
+        for name in ("before_cursor_execute", "begin", "commit", "rollback"):
+            event.remove(self.engine, name, self._one)
 
 
 def fresh_database(sqlite: bool) -> tuple[Engine, object]:
@@ -104,6 +110,8 @@ def run(args) -> dict:
         for channel in channels:
             fake.add_channel(channel, name=channel.lower())
         pacing = Pacing(pace=timedelta(seconds=args.pace))
+        if args.senders:
+            pacing = replace(pacing, senders=args.senders)
         outbox = Outbox(
             sessions=session_factory(engine),
             client=make_client(fake.bot_token, fake.api_url),
@@ -146,6 +154,7 @@ def run(args) -> dict:
             "messages": args.messages,
             "channels": args.channels,
             "latency_s": args.latency,
+            "senders": getattr(pacing, "senders", 1),
             "seconds": round(took, 2),
             "messages_per_s": round(args.messages / took, 1),
             "round_trips_per_message": round(trips.count / args.messages, 2),
@@ -165,6 +174,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=40)
     parser.add_argument("--pace", type=float, default=1.0)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--senders", type=int, default=0, help="default: Pacing's")
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--profile", action="store_true")
     print(json.dumps(run(parser.parse_args())))
