@@ -146,14 +146,9 @@ class Courier(Slack):
 
     def finish(self, timeout: float) -> None:
         """Wait for the answers of what is in flight (up to ``timeout``) and write them."""
-        deadline = threading.Event()
-        timer = threading.Timer(timeout, deadline.set)
-        timer.start()
-        try:
-            while self.senders.in_flight and not deadline.is_set():
-                self.senders.wait(SETTLE_EVERY)
-        finally:
-            timer.cancel()
+        deadline = time.monotonic() + timeout
+        while self.senders.in_flight and time.monotonic() < deadline:
+            self.senders.wait(SETTLE_EVERY)
         self.round(claiming=False)
 
     def _answered(self) -> None:
