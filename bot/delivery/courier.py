@@ -1,11 +1,17 @@
-"""Delivering the outbox (bot/delivery/outbox.py): the worker's side.
+"""Delivering the outbox (bot/delivery/outbox.py): the worker's side, in rounds.
+
+A round is one transaction: it settles the tries Slack has answered since the last round
+(bot/delivery/settle.py) and claims what may go now (bot/delivery/claim.py); then the
+senders post it, a few channels at once (bot/delivery/senders.py). What the courier
+promises:
 
 - In order per key (one handover in one channel): only the oldest undelivered message of
-  a key is tried, so a thread line never overtakes its card, nor an update its post.
-- Each message leased by a compare-and-set, so two workers (two replicas) never both send
-  it; a lease that runs out (the worker died) lets another take it.
-- Paced: ``chat.postMessage`` at most once per ``pace`` per channel (Slack allows about one
-  a second), kept in the database so that replicas share it.
+  a key is claimed, so a thread line never overtakes its card, nor an update its post.
+- Each message leased by the claim, so two workers (two replicas) never both send it; a
+  lease that runs out (the worker died) lets another take it.
+- At Slack's pace: ``chat.postMessage`` at about one a second per channel with short
+  bursts (bot/delivery/pacing.py), kept in the database so that replicas share it; and
+  not behind it: the worker wakes when a channel's pace next allows a post.
 - Retried with exponential backoff on Slack errors and network failures, and after a
   ``429`` exactly when ``Retry-After`` says.
 - Never twice: every post carries metadata naming its row, and a try whose result is
@@ -17,570 +23,166 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import random
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from sqlalchemy import and_, exists, literal, or_, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.clock import Clock
-from storage import queries
-from storage.db import SessionFactory
-from storage.models import (
-    Delivery,
-    Handover,
-    OutboxMessage,
-    OutboxPace,
-    Resident,
-    format_ref,
+from bot.delivery.claim import (
+    CHANNEL_HELD,
+    POST,
+    UPDATE,
+    Claim,
+    PaceTaken,
+    claim,
+    hold_posts_to_held,
+    parent_of,
+    read_paces,
+    release_held_due,
+    remembered,
 )
+from bot.delivery.pacing import Pacing
+from bot.delivery.senders import Senders, Slack
+from bot.delivery.settle import Notice, Outcome, settle
+from storage.db import SessionFactory
+from storage.models import Delivery, OutboxMessage, format_ref
 
 log = logging.getLogger(__name__)
 
-POST = "chat.postMessage"
-UPDATE = "chat.update"
-METADATA_TYPE = "handover_outbox"
+__all__ = ["POST", "UPDATE", "Courier", "Notice", "OutboxWorker", "Pacing", "parent_of",
+           "remembered"]  # fmt: skip
 
-# Slack refuses the channel itself: hold its messages until the channel is fixed.
-CHANNEL_REFUSED = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
-# The person cannot be written to any more.
-PERSON_GONE = frozenset(
-    {"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot", "is_inactive"}
-)
-# The message an update or a thread line belongs to is gone or frozen.
-MESSAGE_GONE = frozenset(
-    {
-        "message_not_found",
-        "cant_update_message",
-        "edit_window_closed",
-        "thread_not_found",
-        "cannot_reply_to_message",
-    }
-)
-# Slack will never take this message as it is: a bug to fix, not a thing to retry.
-UNSENDABLE = frozenset(
-    {
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "invalid_arguments",
-        "msg_too_long",
-        "msg_blocks_too_long",
-        "no_text",
-        "too_many_attachments",
-        "invalid_metadata_format",
-        "invalid_metadata_schema",
-        "metadata_too_large",
-        "markdown_text_conflict",
-    }
-)
-# Errors after which Slack may or may not have done it.
-UNKNOWN_RESULT = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
-RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+# Answers in hand are written down at least this often while others are still awaited.
+SETTLE_EVERY = 0.1
+HELD_CHECK_EVERY = timedelta(minutes=1)
 
 
-@dataclass(frozen=True)
-class Pacing:
-    pace: timedelta = timedelta(seconds=1)  # between posts to one channel
-    lease: timedelta = timedelta(seconds=60)  # how long one try may hold a message
-    backoff_max: timedelta = timedelta(minutes=15)
-    held_retry: timedelta = timedelta(hours=1)  # a refused channel is tried again after
-    batch: int = 50
-
-
-# (session, message, Slack's error, whether it is held until its channel is fixed)
-Notice = Callable[[Session, OutboxMessage, str, bool], None]
-
-
-class Courier:
+class Courier(Slack):
     """Takes messages from the outbox table to Slack. ``Outbox`` is the one to use: it adds
-    writing to this, and holds what delivering needs (sessions, client, clock, pacing)."""
+    writing to this."""
 
-    sessions: SessionFactory
-    client: WebClient
-    clock: Clock
-    pacing: Pacing
-    on_refused: Notice | None
-    _held_checked: datetime | None
-    worker: OutboxWorker | None  # the thread delivering, when one runs
+    def __init__(self, *, sessions: SessionFactory, client: WebClient, clock: Clock,
+                 pacing: Pacing | None = None):  # fmt: skip
+        self.sessions = sessions
+        self.client = client
+        self.clock = clock
+        self.pacing = pacing or Pacing()
+        # Tells the coordinators a message could not go (set by the notifier).
+        self.on_refused: Notice | None = None
+        self.worker: OutboxWorker | None = None  # the thread delivering, when one runs
+        self._rounds = threading.Lock()
+        self._held_checked: datetime | None = None
+        self._sending: Senders | None = None
+
+    @property
+    def senders(self) -> Senders:
+        if self._sending is None:
+            self._sending = Senders(self.pacing.senders, self._send, on_idle=self._answered)
+        return self._sending
 
     def deliver(self) -> timedelta | None:
-        """Send everything that may go now; how long until more may (None: nothing waits)."""
+        """Send everything that may go now and wait for Slack's answers; how long until more
+        may go (None: nothing waits)."""
         while True:
+            wait, claimed = self.round()
+            if claimed and wait is not None and wait <= timedelta(0):
+                continue
+            if self.senders.in_flight:
+                self.senders.wait(_seconds(wait, SETTLE_EVERY))
+                continue
+            if self.senders.answered:
+                continue
+            return wait
+
+    def round(self, *, claiming: bool = True) -> tuple[timedelta | None, int]:
+        """Settle what Slack answered, claim and hand out what may go now: how long until
+        more may go, and how many were claimed."""
+        with self._rounds:
             now = self.clock.now()
-            self._release_held_due(now)
-            progressed = False
-            posted_to: set[str] = set()  # one post per channel per round: the pace
-            for row in self._heads(now):
-                if row.method == POST and row.channel in posted_to:
-                    continue
-                if self._try(row, now):
-                    progressed = True
-                    if row.method == POST:
-                        posted_to.add(row.channel)
-            if not progressed:
-                return self._next_wait(self.clock.now())
+            outcomes = self.senders.take()
+            limit = max(self.pacing.batch - self.senders.in_flight, 0)
+            full = claiming and not limit  # a batch in Slack's hands: claim once some answer
+            if full:
+                claiming = False
+            if not claiming and not outcomes:
+                return (timedelta(seconds=SETTLE_EVERY) if full else None), 0
+            found = Claim()
+            for last in (False, False, True):
+                try:
+                    with self.sessions() as session:
+                        settle(session, outcomes, self._notice)
+                        if claiming and not last:
+                            found = self._claim(session, now, limit)
+                        session.commit()
+                    break
+                except PaceTaken:
+                    found = Claim()  # another replica took a slot meanwhile: ask again
+                except BaseException:
+                    self.senders.give_back(outcomes)
+                    raise
+            self._log(outcomes)
+            self.senders.submit([(row, found.targets[row.id]) for row in found.rows])
+            crashed = next((o.crash for o in outcomes if o.crash is not None), None)
+            if crashed is not None:
+                raise crashed
+            if full:
+                return timedelta(seconds=SETTLE_EVERY), 0
+            wait = None if found.wake is None else max(found.wake - now, timedelta(0))
+            return wait, len(found.rows)
 
-    def _heads(self, now: datetime) -> list[OutboxMessage]:
-        """The oldest waiting message of each key, if it may go now."""
-        earlier = aliased(OutboxMessage)
-        blocked = exists().where(
-            earlier.key == OutboxMessage.key,
-            earlier.id < OutboxMessage.id,
-            earlier.status.in_([Delivery.PENDING, Delivery.HELD]),
-        )
-        # A channel posted to a moment ago waits its turn; asking for its messages now
-        # would only crowd out channels that may go.
-        paced = exists().where(
-            col(OutboxPace.key) == literal("channel:").concat(OutboxMessage.channel),
-            col(OutboxPace.next_at) > now,
-        )
-        with self.sessions() as session:
-            rows = session.exec(
-                select(OutboxMessage)
-                .where(
-                    col(OutboxMessage.status) == Delivery.PENDING,
-                    col(OutboxMessage.next_at) <= now,
-                    or_(
-                        col(OutboxMessage.leased_until).is_(None),
-                        col(OutboxMessage.leased_until) < now,
-                    ),
-                    ~blocked,
-                    ~and_(col(OutboxMessage.method) == POST, paced),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(self.pacing.batch)
-            ).all()
-            return list(rows)
+    def _claim(self, session: Session, now: datetime, limit: int) -> Claim:
+        if self._held_checked is None or now - self._held_checked >= HELD_CHECK_EVERY:
+            # Once an hour a held channel is tried again, in case it was fixed quietly
+            # (asked once a minute: it is a write, and rounds are frequent).
+            self._held_checked = now
+            release_held_due(session, now)
+        paces, held = read_paces(session, now)
+        hold_posts_to_held(session, now, self.pacing, held)
+        return claim(session, now, self.pacing, limit, paces, held)
 
-    def _next_wait(self, now: datetime) -> timedelta | None:
-        with self.sessions() as session:
-            soonest = session.exec(
-                select(OutboxMessage.next_at, OutboxMessage.leased_until)
-                .where(col(OutboxMessage.status) == Delivery.PENDING)
-                .order_by(OutboxMessage.next_at)
-                .limit(1)
-            ).first()
-            paced = session.exec(
-                select(OutboxPace.next_at)
-                .where(col(OutboxPace.next_at) > now)
-                .order_by(OutboxPace.next_at)
-                .limit(1)
-            ).first()
-        if soonest is None:
-            return None
-        at = max(t for t in (soonest[0], soonest[1]) if t is not None)
-        if paced is not None and at <= now:
-            at = paced
-        return max(at - now, timedelta(0))
+    def finish(self, timeout: float) -> None:
+        """Wait for the answers of what is in flight (up to ``timeout``) and write them."""
+        deadline = time.monotonic() + timeout
+        while self.senders.in_flight and time.monotonic() < deadline:
+            self.senders.wait(SETTLE_EVERY)
+        self.round(claiming=False)
 
-    def _release_held_due(self, now: datetime) -> None:
-        """Once an hour a held channel is tried again, in case it was fixed quietly.
-        (Asked at most once a minute: it is a write, and the worker loops often.)"""
-        if self._held_checked is not None and now - self._held_checked < timedelta(minutes=1):
-            return
-        self._held_checked = now
-        with self.sessions() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.status) == Delivery.HELD,
-                    col(OutboxMessage.next_at) <= now,
-                )
-                .values(status=Delivery.PENDING)
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
+    def _answered(self) -> None:
+        """Every post in flight is answered: the worker writes them down now."""
+        if self.worker is not None:
+            self.worker.wake()
 
-    def _try(self, row: OutboxMessage, now: datetime) -> bool:
-        """One try at one message; True when it settled one way or another."""
-        lease = self._claim(row, now)
-        if lease is None:
-            return False
-        if row.method == POST and self._channel_held(row.channel):
-            # The channel refused an earlier message: this one waits with it, untried.
-            self._settle_held(row, "channel_held", lease)
-            return True
-        try:
-            target = self._target(row)
-        except _Unresolved as unresolved:
-            self._settle_failed(row, unresolved.error, lease)
-            return True
-        if target is None:
-            return self._retry_later(row, lease, timedelta(seconds=5), "waiting_for_parent")
-        channel, ts = target
-        kwargs = {**json.loads(row.payload or "{}"), "channel": channel}
-        if row.method == POST:
-            if ts:
-                kwargs["thread_ts"] = ts
-            if row.in_doubt or lease.was_in_doubt:
-                found = self._find_posted(row, channel, ts)
-                if found is not None:
-                    self._settle_sent(row, found[0], found[1], lease)
-                    return True
-            kwargs["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"id": row.id}}
-        else:
-            kwargs["ts"] = ts
-        try:
-            response = self.client.api_call(row.method, json=kwargs)
-        except SlackApiError as exc:
-            return self._on_refusal(row, exc, lease)
-        except Exception as exc:  # the network: the call may or may not have happened
-            log.warning("outbox: %s for message %s failed: %r", row.method, row.id, exc)
-            return self._retry_later(row, lease, self._backoff(row), "network", in_doubt=True)
-        self._settle_sent(row, response.get("channel") or channel, response.get("ts"), lease)
-        return True
-
-    # -- claiming ------------------------------------------------------------------------
-
-    def _claim(self, row: OutboxMessage, now: datetime) -> _Lease | None:
-        """Take the message (compare-and-set) and, for a post, its channel's next slot."""
-        until = now + self.pacing.lease
-        with self.sessions() as session:
-            holds = [f"method:{row.method}"]
-            if row.method == POST:
-                holds.append(f"channel:{row.channel}")
-            waiting = session.exec(
-                select(OutboxPace.key).where(
-                    col(OutboxPace.key).in_(holds), col(OutboxPace.next_at) > now
-                )
-            ).first()
-            if waiting is not None:
-                return None
-            won = session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == row.id,
-                    col(OutboxMessage.status) == Delivery.PENDING,
-                    or_(
-                        col(OutboxMessage.leased_until).is_(None),
-                        col(OutboxMessage.leased_until) < now,
-                    ),
-                )
-                .values(
-                    leased_until=until,
-                    attempts=OutboxMessage.attempts + 1,
-                    # Leased before and never settled: that try died mid-call.
-                    in_doubt=or_(
-                        col(OutboxMessage.in_doubt), col(OutboxMessage.leased_until).is_not(None)
-                    ),
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if won.rowcount != 1:
-                session.rollback()
-                return None
-            paced = row.method == POST and self.pacing.pace > timedelta(0)
-            if paced and not self._take_slot(session, f"channel:{row.channel}", now):
-                session.rollback()
-                return None
-            try:
-                session.commit()
-            except IntegrityError:  # another worker created the channel's slot first
-                session.rollback()
-                return None
-        return _Lease(row.attempts + 1, row.leased_until is not None)
-
-    def _take_slot(self, session: Session, key: str, now: datetime) -> bool:
-        after = now + self.pacing.pace
-        taken = session.execute(
-            update(OutboxPace)
-            .where(col(OutboxPace.key) == key, col(OutboxPace.next_at) <= now)
-            .values(next_at=after)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount == 1:
-            return True
-        if session.get(OutboxPace, key) is not None:
-            return False  # taken by another worker just now
-        session.add(OutboxPace(key=key, next_at=after))
-        return True
-
-    def _hold(self, key: str, until: datetime) -> None:
-        """Slack said wait (429): nothing more to this channel or method until then."""
-        with self.sessions() as session:
-            pace = session.get(OutboxPace, key)
-            if pace is None:
-                session.add(OutboxPace(key=key, next_at=until))
-            elif pace.next_at < until:
-                pace.next_at = until
-                session.add(pace)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-
-    # -- where it goes ---------------------------------------------------------------------
-
-    def _target(self, row: OutboxMessage) -> tuple[str, str | None] | None:
-        """The channel and (for thread lines and updates) the ts; None: not yet known."""
-        if row.ref_ts:
-            return row.channel, row.ref_ts
-        if not row.ref_slot:
-            return row.channel, None
-        with self.sessions() as session:
-            earlier = parent_of(session, row)
-            if earlier is not None:
-                if earlier.status == Delivery.SENT:
-                    return earlier.sent_channel or row.channel, earlier.ts
-                if earlier.status in (Delivery.PENDING, Delivery.HELD):
-                    return None
-                raise _Unresolved("parent_not_sent")
-            # Sent before the outbox existed: the handover remembers where.
-            handover = session.get(Handover, row.handover_id) if row.handover_id else None
-            found = remembered(handover, row.ref_slot, row.channel)
-        if found is None:
-            raise _Unresolved("parent_not_found")
-        return found
-
-    def _find_posted(
-        self, row: OutboxMessage, channel: str, thread_ts: str | None
-    ) -> tuple[str, str] | None:
-        """Did an earlier try post it after all? Look for its metadata in the channel."""
-        try:
-            if channel.startswith(("U", "W")):
-                channel = self.client.conversations_open(users=channel)["channel"]["id"]
-            if thread_ts:
-                response = self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
-                )
-            else:
-                response = self.client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=200
-                )
-        except SlackApiError as exc:
-            # Cannot look: posting again risks a duplicate, not posting risks a loss.
-            log.warning("outbox: could not check %s for message %s: %s", channel, row.id, exc)
-            return None
-        for message in response.get("messages", []):
-            metadata = message.get("metadata") or {}
-            if (
-                metadata.get("event_type") == METADATA_TYPE
-                and (metadata.get("event_payload") or {}).get("id") == row.id
-            ):
-                return channel, message["ts"]
-        return None
-
-    # -- settling ---------------------------------------------------------------------------
-
-    def _settle_sent(self, row: OutboxMessage, channel: str, ts: str | None, lease) -> None:
-        with self.sessions() as session:
-            written = _record_try(
-                session, row, lease,
-                status=Delivery.SENT, in_doubt=False, sent_at=self.clock.now(),
-                sent_channel=channel, ts=ts, error=None,
-                payload=None,  # sent: nothing personal kept here
-            )  # fmt: skip
-            if written and row.slot and ts:
-                _remember(session, row, channel, ts)
-            session.commit()
-
-    def _settle_failed(self, row: OutboxMessage, error: str, lease, *, notify=True) -> None:
-        with self.sessions() as session:
-            written = _record_try(
-                session, row, lease, status=Delivery.FAILED, payload=None, error=error[:64]
-            )
-            if written and notify:
-                self._notice(session, row, error, held=False)
-            session.commit()
-        about = format_ref(row.handover_id) if row.handover_id else f"message {row.id}"
-        # A message gone from Slack is no one's fault; anything else is worth an error.
-        log.log(logging.ERROR if notify else logging.WARNING,
-                "outbox: gave up on %s about %s in %s: %s",
-                row.method, about, row.channel, error)  # fmt: skip
-
-    def _retry_later(
-        self, row, lease, wait: timedelta, error: str, *, in_doubt: bool = False
-    ) -> bool:
-        values = {"next_at": self.clock.now() + wait, "error": error[:64]}
-        if in_doubt and row.method == POST:
-            values["in_doubt"] = True
-        with self.sessions() as session:
-            _record_try(session, row, lease, **values)
-            session.commit()
-        return True
-
-    def _on_refusal(self, row: OutboxMessage, exc: SlackApiError, lease: _Lease) -> bool:
-        error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
-        status = exc.response.status_code
-        if status == 429 or error in RATE_LIMITED:
-            wait = timedelta(seconds=_retry_after(exc))
-            key = f"channel:{row.channel}" if row.method == POST else f"method:{row.method}"
-            self._hold(key, self.clock.now() + wait)
-            log.info("outbox: Slack asked to wait %ss for %s", wait.seconds, key)
-            return self._retry_later(row, lease, wait, error)
-        is_dm = row.channel.startswith(("U", "W", "D"))
-        if error in CHANNEL_REFUSED and not is_dm:
-            self._settle_held(row, error, lease)
-            return True
-        if error in PERSON_GONE or (is_dm and error in CHANNEL_REFUSED):
-            self._settle_failed(row, error, lease)
-            return True
-        if error in MESSAGE_GONE:
-            self._settle_failed(row, error, lease, notify=False)
-            return True
-        if error in UNSENDABLE:
-            self._settle_failed(row, error, lease)
-            return True
-        unknown = error in UNKNOWN_RESULT or status >= 500
-        log.warning("outbox: %s for message %s refused (%s); retrying", row.method, row.id, error)
-        return self._retry_later(row, lease, self._backoff(row), error, in_doubt=unknown)
-
-    def _settle_held(self, row: OutboxMessage, error: str, lease: _Lease) -> None:
-        with self.sessions() as session:
-            first = (
-                row.error not in CHANNEL_REFUSED
-                and session.exec(
-                    select(OutboxMessage.id).where(
-                        col(OutboxMessage.status) == Delivery.HELD,
-                        col(OutboxMessage.channel) == row.channel,
-                        col(OutboxMessage.id) != row.id,
-                    )
-                ).first()
-                is None
-            )
-            written = _record_try(
-                session, row, lease, status=Delivery.HELD, error=error,
-                next_at=self.clock.now() + self.pacing.held_retry,
-            )  # fmt: skip
-            if written and first:
-                self._notice(session, row, error, held=True)
-            session.commit()
-        if error != "channel_held":
-            log.error("outbox: %s refused %s (%s); holding its messages until it is fixed",
-                      row.channel, row.method, error)  # fmt: skip
-
-    def _channel_held(self, channel: str) -> bool:
-        with self.sessions() as session:
-            return (
-                session.exec(
-                    select(OutboxMessage.id).where(
-                        col(OutboxMessage.status) == Delivery.HELD,
-                        col(OutboxMessage.channel) == channel,
-                    )
-                ).first()
-                is not None
-            )
-
-    def _notice(self, session: Session, row: OutboxMessage, error: str, *, held: bool) -> None:
+    def _notice(self, session: Session, row: OutboxMessage, error: str, held: bool) -> None:
         if self.on_refused is not None:
             self.on_refused(session, row, error, held)
 
-    def _backoff(self, row: OutboxMessage) -> timedelta:
-        seconds = min(2 ** max(row.attempts, 0), self.pacing.backoff_max.total_seconds())
-        return timedelta(seconds=seconds * random.uniform(1.0, 1.25))
+    def _log(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            row, error = outcome.row, outcome.error or ""
+            if outcome.status == Delivery.FAILED:
+                about = format_ref(row.handover_id) if row.handover_id else f"message {row.id}"
+                # A message gone from Slack is no one's fault; anything else is worth an error.
+                log.log(logging.ERROR if outcome.notify else logging.WARNING,
+                        "outbox: gave up on %s about %s in %s: %s",
+                        row.method, about, row.channel, error)  # fmt: skip
+            elif outcome.status == Delivery.HELD and error != CHANNEL_HELD:
+                log.error("outbox: %s refused %s (%s); holding its messages until it is fixed",
+                          row.channel, row.method, error)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class _Lease:
-    """One try's hold on a message: which attempt it is (settling checks it is still
-    ours), and whether an earlier try died mid-call (then look before posting again)."""
-
-    attempt: int
-    was_in_doubt: bool
-
-
-class _Unresolved(Exception):
-    def __init__(self, error: str):
-        super().__init__(error)
-        self.error = error
-
-
-def parent_of(session: Session, row: OutboxMessage) -> OutboxMessage | None:
-    """The message a thread line or an update belongs to: the latest of its slot written
-    before it, for the same handover in the same channel."""
-    return session.exec(
-        select(OutboxMessage)
-        .where(
-            col(OutboxMessage.handover_id) == row.handover_id,
-            col(OutboxMessage.slot) == row.ref_slot,
-            col(OutboxMessage.channel) == row.channel,
-            col(OutboxMessage.id) < row.id,
-        )
-        .order_by(col(OutboxMessage.id).desc())
-        .limit(1)
-    ).first()
-
-
-def _record_try(session: Session, row: OutboxMessage, lease: _Lease, **values) -> bool:
-    """Write one try's result and end its lease; False if the lease had run out and another
-    worker has taken the message since (its result is the one that counts)."""
-    done = session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.attempts) == lease.attempt)
-        .values(leased_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return done.rowcount == 1
-
-
-def _retry_after(exc: SlackApiError) -> int:
-    headers = exc.response.headers or {}
-    value = headers.get("Retry-After") or headers.get("retry-after") or "1"
-    try:
-        return max(1, int(float(value if isinstance(value, str) else value[0])))
-    except (TypeError, ValueError):
-        return 1
-
-
-def remembered(handover: Handover | None, slot: str, channel: str) -> tuple[str, str] | None:
-    """Where a message sent before the outbox existed is: the handover's own columns."""
-    if handover is None:
-        return None
-    if slot == "card" and handover.card_channel == channel and handover.card_ts:
-        return handover.card_channel, handover.card_ts
-    if slot == "receipt" and handover.adviser_dm_ts:
-        return handover.adviser_dm_channel, handover.adviser_dm_ts
-    if slot == "unmatched" and handover.coordinator_ts:
-        return channel, handover.coordinator_ts
-    return None
-
-
-def _remember(session: Session, row: OutboxMessage, channel: str, ts: str) -> None:
-    """Where the handover's card, receipt or details now are, unless a newer one is coming;
-    or where a provider's directory nudge is."""
-    if row.slot and row.slot.startswith("nudge:"):
-        provider_id = row.slot.removeprefix("nudge:")
-        queries.set_confirm_nudge(session=session, provider_id=provider_id, ts=ts)
-        return
-    newer = session.exec(
-        select(OutboxMessage.id).where(
-            col(OutboxMessage.handover_id) == row.handover_id,
-            col(OutboxMessage.slot) == row.slot,
-            col(OutboxMessage.id) > row.id,
-        )
-    ).first()
-    if newer is not None or row.handover_id is None:
-        return
-    if row.slot == "details":
-        session.execute(
-            update(Resident)
-            .where(col(Resident.handover_id) == row.handover_id)
-            .values(shown_channel=channel, shown_ts=ts)
-            .execution_options(synchronize_session=False)
-        )
-        return
-    where = {
-        "card": {"card_channel": channel, "card_ts": ts},
-        "receipt": {"adviser_dm_channel": channel, "adviser_dm_ts": ts},
-        "unmatched": {"coordinator_ts": ts},
-    }.get(row.slot)
-    if where:
-        queries.set_message_location(session=session, handover_id=row.handover_id, **where)
+def _seconds(wait: timedelta | None, most: float) -> float:
+    if wait is None:
+        return most
+    return min(max(wait.total_seconds(), 0.001), most)
 
 
 class OutboxWorker:
-    """The thread that keeps delivering: woken by each change, else every ``idle``."""
+    """The thread that keeps delivering: woken by each change, by the moment a channel's
+    pace next allows a post, and by Slack's answers; else every ``idle``."""
 
     def __init__(self, outbox: Courier, *, idle: float = 2.0):
         self.outbox = outbox
@@ -602,7 +204,7 @@ class OutboxWorker:
         self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the message in hand, then stop; what is left waits in the database."""
+        """Finish the messages in hand, then stop; what is left waits in the database."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -610,12 +212,30 @@ class OutboxWorker:
         self.outbox.worker = None
 
     def _run(self) -> None:
+        due = 0.0  # when (monotonic) to claim again: a channel's pace, a retry, a lease
+        woken = True
         while not self._stop.is_set():
+            claiming = woken or time.monotonic() >= due
             try:
-                wait = self.outbox.deliver()
+                wait, claimed = self.outbox.round(claiming=claiming)
             except Exception:
                 log.exception("outbox: delivery round failed; trying again shortly")
-                wait = None
-            timeout = self.idle if wait is None else min(wait.total_seconds(), self.idle)
-            self._wake.wait(max(timeout, 0.01))
+                wait, claimed, claiming = None, 0, True
+            if claiming:
+                now_again = wait is not None and wait <= timedelta(0)
+                if claimed and now_again:
+                    continue  # more may go right now
+                # Nothing claimable now yet wake is due: another replica's claim holds
+                # the rows a moment.
+                after = 0.01 if now_again else _seconds(wait, self.idle)
+                due = time.monotonic() + after
+            timeout = due - time.monotonic()
+            if self.outbox.senders.in_flight or self.outbox.senders.answered:
+                # Answers are written down in batches, between claims.
+                timeout = min(timeout, SETTLE_EVERY)
+            woken = self._wake.wait(max(timeout, 0.0))
             self._wake.clear()
+        try:
+            self.outbox.finish(timeout=5.0)
+        except Exception:
+            log.exception("outbox: could not write down the last answers")

@@ -4,7 +4,8 @@ A change and the messages it causes are written in one transaction (``Outbox.pos
 ``Outbox.update`` take the change's session), so a crash loses neither. A thread line or
 an update names the message it belongs to by slot (``Ref(slot="card")``): it can be
 written before that message has even been posted. The delivering (in order, leased,
-paced, retried, never twice) is in bot/delivery/courier.py, and the worker thread there runs it.
+paced, retried, never twice) is in bot/delivery/courier.py and the modules it names; the
+worker thread there runs it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 
 from slack_sdk import WebClient
 from sqlalchemy import func, update
@@ -21,16 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot.blocks import Message
 from bot.clock import Clock
-from bot.delivery.courier import (
-    POST,
-    UPDATE,
-    Courier,
-    Notice,
-    OutboxWorker,
-    Pacing,
-    parent_of,
-    remembered,
-)
+from bot.delivery.courier import POST, UPDATE, Courier, OutboxWorker, Pacing, parent_of, remembered
 from storage.db import SessionFactory
 from storage.models import Delivery, Handover, OutboxMessage
 
@@ -57,15 +48,8 @@ class Outbox(Courier):
         clock: Clock,
         pacing: Pacing | None = None,
     ):
-        self.sessions = sessions
-        self.client = client
-        self.clock = clock
-        self.pacing = pacing or Pacing()
-        # Tells the coordinators a message could not go (set by the notifier).
-        self.on_refused: Notice | None = None
-        self.worker: OutboxWorker | None = None
+        super().__init__(sessions=sessions, client=client, clock=clock, pacing=pacing)
         self._inline = threading.Lock()
-        self._held_checked: datetime | None = None
 
     # -- writing (inside the caller's transaction) ---------------------------------------
 

@@ -1,0 +1,397 @@
+"""Claiming what may go now: one statement for the messages, one for their channels' pace.
+
+Only the oldest waiting message of each key is a candidate (so a thread line never
+overtakes its card), and only if it is due, not leased by a live try, and, for a post, its
+channel's pace allows it (see bot/delivery/pacing.py). The candidates are locked with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two replicas claim different messages; SQLite
+serialises its writers, and its dialect leaves the clause out. A claim leases each message
+(``attempts`` counts it, so settling can tell a try whose lease ran out) and marks it in
+doubt when an earlier lease was never settled: that try died mid-call.
+
+The channels' slots are taken in the same transaction by a compare-and-set upsert on
+``outbox_pace``: if another replica moved a channel on since it was read, the whole claim is
+rolled back and asked again (``PaceTaken``), so two replicas never post faster than one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, case, cast, exists, func, literal, null, or_, tuple_, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from bot.delivery.pacing import Pacing
+from storage.models import Delivery, Handover, OutboxMessage, OutboxPace
+
+POST = "chat.postMessage"
+UPDATE = "chat.update"
+
+CHANNEL = "channel:"
+METHOD = "method:"
+HELD = "held:"
+# A channel Slack refused holds its later posts untried (settle.py tells the coordinators).
+CHANNEL_HELD = "channel_held"
+DM_PREFIXES = ("U", "W", "D")
+
+
+class PaceTaken(Exception):
+    """Another replica took a channel's slot between reading it and taking it."""
+
+
+@dataclass
+class Target:
+    """Where a claimed message goes: the channel, and the ts of the message it belongs to;
+    ``waiting`` when that message has not gone yet, ``error`` when it never will."""
+
+    channel: str
+    ts: str | None = None
+    waiting: bool = False
+    error: str | None = None
+
+
+@dataclass
+class Claim:
+    rows: list[OutboxMessage] = field(default_factory=list)
+    targets: dict[int, Target] = field(default_factory=dict)
+    wake: datetime | None = None  # when more may go (None: nothing waits)
+
+
+def is_dm(channel: str) -> bool:
+    return channel.startswith(DM_PREFIXES)
+
+
+def _blocked():
+    """An earlier message of the same key still waits: this one is not the head."""
+    earlier = aliased(OutboxMessage)
+    return exists().where(
+        earlier.key == OutboxMessage.key,
+        earlier.id < OutboxMessage.id,
+        col(earlier.status).in_([Delivery.PENDING, Delivery.HELD]),
+    )
+
+
+def _free(now: datetime):
+    return or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) < now)
+
+
+def _channel_key(table=OutboxMessage):
+    return literal(CHANNEL).concat(table.channel)
+
+
+def read_paces(session: Session, now: datetime) -> tuple[dict[str, datetime], set[str]]:
+    """The channels and methods whose due time is still ahead, and the held channels: one
+    question for the whole round."""
+    held = (
+        select(
+            literal(HELD).concat(OutboxMessage.channel),
+            cast(null(), OutboxPace.__table__.c.next_at.type),
+        )
+        .where(col(OutboxMessage.status) == Delivery.HELD)
+        .distinct()
+    )
+    ahead = select(OutboxPace.key, OutboxPace.next_at).where(col(OutboxPace.next_at) > now)
+    paces, held_channels = {}, set()
+    for key, next_at in session.execute(union_all(ahead, held)).all():
+        if key.startswith(HELD):
+            held_channels.add(key.removeprefix(HELD))
+        else:
+            paces[key] = next_at
+    return paces, held_channels
+
+
+def hold_posts_to_held(session: Session, now: datetime, pacing: Pacing, held: set[str]) -> None:
+    """Posts to a channel that refused an earlier one wait with it, untried."""
+    if not held:
+        return
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == Delivery.PENDING,
+            col(OutboxMessage.method) == POST,
+            col(OutboxMessage.channel).in_(sorted(held)),
+            col(OutboxMessage.next_at) <= now,
+            _free(now),
+            ~_blocked(),
+        )
+        .values(
+            status=Delivery.HELD,
+            error=CHANNEL_HELD,
+            next_at=now + pacing.held_retry,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _candidates(now: datetime, pacing: Pacing, limit: int, held: set[str]):
+    method_held = exists().where(
+        col(OutboxPace.key) == literal(METHOD).concat(OutboxMessage.method),
+        col(OutboxPace.next_at) > now,
+    )
+    where = [
+        col(OutboxMessage.status) == Delivery.PENDING,
+        col(OutboxMessage.next_at) <= now,
+        _free(now),
+        ~_blocked(),
+        ~method_held,
+    ]
+    if held:
+        where.append(
+            or_(col(OutboxMessage.method) != POST, col(OutboxMessage.channel).not_in(sorted(held)))
+        )
+    if pacing.paced:
+        # A channel with no post left in its allowance now would only crowd out the others.
+        spent = exists().where(
+            col(OutboxPace.key) == _channel_key(),
+            col(OutboxPace.next_at) > now + pacing.tolerance,
+        )
+        where.append(~and_(col(OutboxMessage.method) == POST, spent))
+    # Cards and channel messages before DMs: a provider's card never waits behind a
+    # digest's worth of direct messages.
+    dm_last = case(
+        (or_(*(col(OutboxMessage.channel).startswith(p) for p in DM_PREFIXES)), 1), else_=0
+    )
+    return (
+        select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.method)
+        .where(*where)
+        .order_by(dm_last, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .subquery("candidate")
+    )
+
+
+def _chosen(now: datetime, pacing: Pacing, limit: int, held: set[str]):
+    """The candidates' ids, a channel's posts cut to what its pace allows now."""
+    candidate = _candidates(now, pacing, limit, held)
+    if not pacing.paced:
+        return select(candidate.c.id)
+    pace = aliased(OutboxPace)
+    allowance = sum(
+        (case((or_(col(pace.next_at).is_(None), col(pace.next_at) <= at), 1), else_=0)
+         for at in pacing.thresholds(now)),
+        start=literal(0),
+    )  # fmt: skip
+    ranked = (
+        select(
+            candidate.c.id,
+            candidate.c.method,
+            func.row_number()
+            .over(partition_by=(candidate.c.channel, candidate.c.method), order_by=candidate.c.id)
+            .label("turn"),
+            allowance.label("allowance"),
+        )
+        .select_from(
+            candidate.outerjoin(pace, col(pace.key) == literal(CHANNEL).concat(candidate.c.channel))
+        )
+        .subquery("ranked")
+    )
+    return select(ranked.c.id).where(
+        or_(ranked.c.method != POST, ranked.c.turn <= ranked.c.allowance)
+    )
+
+
+def claim(
+    session: Session,
+    now: datetime,
+    pacing: Pacing,
+    limit: int,
+    paces: dict[str, datetime],
+    held: set[str],
+) -> Claim:
+    """Lease what may go now (at most ``limit``) and take its channels' slots."""
+    found = Claim()
+    if limit > 0:
+        returned = session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(_chosen(now, pacing, limit, held)))
+            .values(
+                leased_until=now + pacing.lease,
+                attempts=OutboxMessage.attempts + 1,
+                # Leased before and never settled: that try died mid-call.
+                in_doubt=or_(
+                    col(OutboxMessage.in_doubt), col(OutboxMessage.leased_until).is_not(None)
+                ),
+            )
+            .returning(*OutboxMessage.__table__.columns)
+            .execution_options(synchronize_session=False)
+        ).all()
+        found.rows = sorted((OutboxMessage(**row._mapping) for row in returned), key=_id)
+    if pacing.paced:
+        _take_slots(session, now, pacing, found.rows, paces)
+    found.targets = _targets(session, found.rows)
+    found.wake = _wake(session, now, pacing, paces, held)
+    return found
+
+
+def _id(row: OutboxMessage) -> int:
+    return row.id or 0
+
+
+def _take_slots(session, now, pacing: Pacing, rows, paces: dict[str, datetime]) -> None:
+    posts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        if row.method == POST:
+            posts[CHANNEL + row.channel] += 1
+    if not posts:
+        return
+    values = [
+        {"key": key, "next_at": pacing.after(paces.get(key), now, count)}
+        for key, count in sorted(posts.items())
+    ]
+    seen = [(key, paces[key]) for key in sorted(posts) if key in paces]
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    statement = insert(OutboxPace).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[OutboxPace.key],
+        set_={"next_at": statement.excluded.next_at},
+        # Unchanged since read (or free): nobody else took a slot of this channel meanwhile.
+        where=or_(
+            col(OutboxPace.next_at) <= now,
+            tuple_(col(OutboxPace.key), col(OutboxPace.next_at)).in_(seen),
+        ),
+    ).returning(OutboxPace.key)
+    taken = set(session.execute(statement).scalars().all())
+    if taken != set(posts):
+        raise PaceTaken(sorted(set(posts) - taken))
+    paces.update({value["key"]: value["next_at"] for value in values})
+
+
+def _targets(session: Session, rows: list[OutboxMessage]) -> dict[int, Target]:
+    """Where each claimed message goes: thread lines and updates find the message they
+    belong to (one question for the whole claim)."""
+    targets = {}
+    asking = [row for row in rows if row.ref_slot and not row.ref_ts]
+    for row in rows:
+        if row not in asking:
+            targets[row.id] = Target(row.channel, row.ref_ts)
+    if not asking:
+        return targets
+    earlier = session.exec(
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.handover_id).in_({row.handover_id for row in asking}),
+            col(OutboxMessage.slot).in_({row.ref_slot for row in asking}),
+            col(OutboxMessage.id) < max(_id(row) for row in asking),
+        )
+        .order_by(col(OutboxMessage.id).desc())
+    ).all()
+    missing = []
+    for row in asking:
+        parent = next(
+            (
+                p
+                for p in earlier
+                if p.handover_id == row.handover_id
+                and p.slot == row.ref_slot
+                and p.channel == row.channel
+                and _id(p) < _id(row)
+            ),
+            None,
+        )
+        if parent is None:
+            missing.append(row)
+        elif parent.status == Delivery.SENT:
+            targets[row.id] = Target(parent.sent_channel or row.channel, parent.ts)
+        elif parent.status in (Delivery.PENDING, Delivery.HELD):
+            targets[row.id] = Target(row.channel, waiting=True)
+        else:
+            targets[row.id] = Target(row.channel, error="parent_not_sent")
+    if missing:
+        # Sent before the outbox existed: the handover remembers where.
+        ids = {row.handover_id for row in missing if row.handover_id}
+        handovers = {
+            h.id: h for h in session.exec(select(Handover).where(col(Handover.id).in_(ids)))
+        }
+        for row in missing:
+            where = remembered(handovers.get(row.handover_id), row.ref_slot, row.channel)
+            targets[row.id] = (
+                Target(*where) if where else Target(row.channel, error="parent_not_found")
+            )
+    for session_row in earlier:
+        session.expunge(session_row)
+    return targets
+
+
+def remembered(handover: Handover | None, slot: str, channel: str) -> tuple[str, str] | None:
+    """Where a message sent before the outbox existed is: the handover's own columns."""
+    if handover is None:
+        return None
+    if slot == "card" and handover.card_channel == channel and handover.card_ts:
+        return handover.card_channel, handover.card_ts
+    if slot == "receipt" and handover.adviser_dm_ts:
+        return handover.adviser_dm_channel, handover.adviser_dm_ts
+    if slot == "unmatched" and handover.coordinator_ts:
+        return channel, handover.coordinator_ts
+    return None
+
+
+def _wake(session, now, pacing: Pacing, paces: dict[str, datetime], held: set[str]):
+    """When the soonest waiting head may go: its own due time, its lease's end, its
+    channel's pace or a hold on its method, whichever is last."""
+    due = case(
+        (
+            and_(
+                col(OutboxMessage.leased_until).is_not(None),
+                col(OutboxMessage.leased_until) >= now,
+            ),
+            OutboxMessage.leased_until,
+        ),
+        else_=OutboxMessage.next_at,
+    )
+    groups = session.execute(
+        select(OutboxMessage.channel, OutboxMessage.method, func.min(due))
+        .where(col(OutboxMessage.status) == Delivery.PENDING, ~_blocked())
+        .group_by(OutboxMessage.channel, OutboxMessage.method)
+    ).all()
+    soonest = None
+    for channel, method, at in groups:
+        if at is None:
+            continue
+        at = _aware(at)
+        if method == POST:
+            if channel in held:
+                continue
+            if pacing.paced and CHANNEL + channel in paces:
+                at = max(at, pacing.opens(paces[CHANNEL + channel]))
+        if METHOD + method in paces:
+            at = max(at, paces[METHOD + method])
+        soonest = at if soonest is None else min(soonest, at)
+    return soonest
+
+
+def _aware(at: datetime | str) -> datetime:
+    """The soonest time as the database gave it (SQLite may give it as text, without zone)."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def release_held_due(session: Session, now: datetime) -> None:
+    """A held channel is tried again after a while, in case it was fixed quietly."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status) == Delivery.HELD, col(OutboxMessage.next_at) <= now)
+        .values(status=Delivery.PENDING)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def parent_of(session: Session, row: OutboxMessage) -> OutboxMessage | None:
+    """The message a thread line or an update belongs to: the latest of its slot written
+    before it, for the same handover in the same channel."""
+    return session.exec(
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.handover_id) == row.handover_id,
+            col(OutboxMessage.slot) == row.ref_slot,
+            col(OutboxMessage.channel) == row.channel,
+            col(OutboxMessage.id) < row.id,
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    ).first()
