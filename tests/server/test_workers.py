@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 import app
 from bot.errors import ConfigError
@@ -174,7 +175,9 @@ class Bot:
         choice = self._submit(adviser, form, {**GOOD_REFERRAL, **changes})
         assert choice.get("response_action") == "update", choice
         sent = self._submit(adviser, fake.open_views(adviser)[-1], {"destination": "network"})
-        return REF.search(json.dumps(sent["view"]["title"])).group(0)
+        found = REF.search(json.dumps(sent["view"]["title"]))
+        assert found, (sent, [v.get("callback_id") for v in self.fake.open_views(adviser)])
+        return found.group(0)
 
     def _submit(self, user: str, view: dict, answers: dict) -> dict:
         payload = requests.view_submission(
@@ -225,6 +228,17 @@ class _Resume:
         os.kill(self.pid, signal.SIGCONT)
 
 
+def delivered_all(db) -> bool:
+    """Nothing waiting in the outbox and no try in flight: no worker is between a claim and
+    its settling, so pausing one leaves no lock held (a worker frozen mid-transaction
+    holds its locks, as any stuck database client does, until the database drops it)."""
+    with db.connect() as connection:
+        waiting = connection.execute(
+            text("SELECT count(*) FROM outbox WHERE status = 'pending' OR leased_until IS NOT NULL")
+        ).scalar_one()
+    return waiting == 0
+
+
 def test_each_worker_serves_and_every_referral_reaches_its_provider_once(tmp_path, fake, db):
     bot = Bot(tmp_path, fake, database_url=db.url.render_as_string(hide_password=False))
     try:
@@ -233,6 +247,7 @@ def test_each_worker_serves_and_every_referral_reaches_its_provider_once(tmp_pat
         refs = []
         # Whichever worker is left serves everything: both take requests from the one port.
         for stuck in (first, second):
+            _until(lambda: delivered_all(db), "the outbox delivered")
             with paused(stuck):
                 for adviser, needs in ((ADVISER, ["cv"]), (ADVISER2, ["esol"])):
                     ref = bot.refer(adviser, needs=needs, name=f"Sam Resident {len(refs)}")
