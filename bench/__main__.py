@@ -35,6 +35,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--handovers", type=int, help="handovers for the latency comparison")
     parser.add_argument("--load", type=int, help="handovers per throughput run")
     parser.add_argument("--advisers", default="8,32", help="concurrent advisers to run")
+    parser.add_argument(
+        "--workers", default="1,2", help="app.py --workers N for the closed-loop runs"
+    )
+    parser.add_argument(
+        "--replicas", type=int, default=2, help="also run this many replicas (0: not)"
+    )
+    parser.add_argument(
+        "--rates", default="20,40,60", help="open-loop arrivals, referrals a second"
+    )
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
     parser.add_argument(
@@ -47,7 +56,6 @@ def run(args: argparse.Namespace) -> dict:
     sizes = [int(s) for s in (args.sizes or ("1000,10000" if args.quick else "")).split(",") if s]
     sizes = sizes or [10_000, 100_000, 1_000_000]
     handovers = args.handovers or (20 if args.quick else 200)
-    per_run = args.load or (48 if args.quick else 400)
     sections = set(args.only.split(","))
     backends = [b for b in args.backends.split(",") if b]
     notes = []
@@ -69,28 +77,21 @@ def run(args: argparse.Namespace) -> dict:
         (workdir / "network.yaml").write_text(net.yaml())
         net.seed(fake)
         if "latency" in sections:
-            backend = backends[0]
-            _say(f"latency: {handovers} handovers on the bot and on bare Bolt ({backend})")
-            with fresh_database(backend, workdir, "latency") as url:
-                results["latency"][backend] = latency.measure(
-                    fake, net, database_url=url, workdir=workdir, handovers=handovers
-                )
-            fake.forget()
-        if "load" in sections:
             for backend in backends:
-                for advisers in [int(a) for a in args.advisers.split(",")]:
-                    _say(f"throughput: {advisers} advisers, {per_run} handovers ({backend})")
-                    with fresh_database(backend, workdir, "load") as url:
-                        run_ = load.measure(
-                            fake,
-                            net,
-                            database_url=url,
-                            workdir=workdir,
-                            advisers=advisers,
-                            handovers=per_run,
-                        )
-                    results["load"].append({"backend": backend, **run_})
-                    fake.forget()
+                _say(f"latency: {handovers} handovers on the bot and on bare Bolt ({backend})")
+                with fresh_database(backend, workdir, "latency") as url:
+                    results["latency"][backend] = latency.measure(
+                        fake, net, database_url=url, workdir=workdir, handovers=handovers
+                    )
+                fake.forget()
+        if "load" in sections:
+            for run_args in _load_runs(args, backends):
+                backend = run_args.pop("backend")
+                _say(f"throughput: {_describe(run_args)} ({backend})")
+                with fresh_database(backend, workdir, "load") as url:
+                    run_ = load.measure(fake, net, database_url=url, workdir=workdir, **run_args)
+                results["load"].append({"backend": backend, **run_})
+                fake.forget()
         if "scale" in sections:
             for size in sizes:
                 for backend in backends:
@@ -112,6 +113,72 @@ def run(args: argparse.Namespace) -> dict:
                     )
                     fake.forget()
     return results
+
+
+def _load_runs(args: argparse.Namespace, backends: list[str]) -> list[dict]:
+    """Closed loop for each number of advisers (one worker), then the most advisers with
+    each other number of workers and with replicas; open loop at each rate, with the most
+    workers. The database's transactions are counted on the busiest single-worker run."""
+    per_run = args.load or (48 if args.quick else 400)
+    advisers = [int(a) for a in args.advisers.split(",") if a]
+    workers = [int(w) for w in args.workers.split(",") if w]
+    rates = [float(r) for r in args.rates.split(",") if r]
+    if args.quick:
+        rates = rates[:1]
+    runs = []
+    for backend in backends:
+        for n in advisers:
+            runs.append(
+                {
+                    "backend": backend,
+                    "advisers": n,
+                    "handovers": per_run,
+                    "count_transactions": n == max(advisers),
+                }
+            )
+        for w in workers:
+            if w > 1:
+                runs.append(
+                    {
+                        "backend": backend,
+                        "advisers": max(advisers),
+                        "handovers": per_run,
+                        "workers": w,
+                    }
+                )
+        if args.replicas > 1:
+            runs.append(
+                {
+                    "backend": backend,
+                    "advisers": max(advisers),
+                    "handovers": per_run,
+                    "replicas": args.replicas,
+                }
+            )
+        for rate in rates:
+            runs.append(
+                {
+                    "backend": backend,
+                    "advisers": max(advisers),
+                    "handovers": max(per_run // 2, int(rate * 4)),
+                    "workers": max(workers),
+                    "rate": rate,
+                }
+            )
+    return runs
+
+
+def _describe(run: dict) -> str:
+    if run.get("rate"):
+        how = f"open loop, {run['rate']:g} a second"
+    else:
+        how = f"{run['advisers']} advisers"
+    where = (
+        f"{run['replicas']} replicas"
+        if run.get("replicas", 1) > 1
+        else (f"{run.get('workers', 1)} workers")
+    )
+    return f"{how}, {run['handovers']} handovers, {where}"
 
 
 def _say(line: str) -> None:

@@ -6,11 +6,12 @@ import itertools
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from bench.client import Sender
 from bench.fake import TimedCall, TimedFake
 from bench.network import GENERAL
-from bot.ids import Act
+from bot.ids import COMMAND, Act
 from sandbox import requests
 from tests.harness import fill
 from tests.scenarios.helpers import GOOD_REFERRAL
@@ -108,11 +109,15 @@ class Flow:
                 "choice": answer_view(choice),
                 "sent": answer["view"],
                 "card": {k: card.args[k] for k in ("channel", "text", "blocks") if k in card.args},
+                "command": COMMAND,
+                "accept_action": ACCEPT_ACTION,
             }
         if accept:
             view = self.accept(card, timings)
+            answer = self.accept_submit(card, view, timings)
             if samples:
                 timings.samples["accept"] = view
+                timings.samples["accepted"] = answer
         return timings
 
     def _is_card(self, ref: str | None):
@@ -151,6 +156,17 @@ class Flow:
             mark,
         )
         return opened.args["view"]
+
+    def accept_submit(self, card: TimedCall, view: dict, timings: Timings) -> dict:
+        """The same member submits the accept modal: first contact promised in two days."""
+        staff = self.channels[card.args["channel"]]
+        opened = {**view, "id": f"VACCEPT{next(self.residents)}"}
+        when = (date.today() + timedelta(days=2)).isoformat()
+        status, answer, timings.acks["accept_submit"] = self.sender.post(
+            self._submit(staff, opened, {"contact_by": when})
+        )
+        _check(status, answer, "Accept submission")
+        return answer
 
     def _submit(self, user: str, view: dict, answers: dict) -> tuple[str, str]:
         payload = requests.view_submission(

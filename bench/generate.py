@@ -199,6 +199,19 @@ def _sqlite_value(value):
     return value
 
 
+def _open_count_migration():
+    """The migration that keeps providers' open counts: its triggers and its count."""
+    import importlib.util
+
+    from storage.db import MIGRATIONS
+
+    path = MIGRATIONS / "versions" / "0015_provider_open_count.py"
+    spec = importlib.util.spec_from_file_location("open_count_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def write(engine: Engine, rows: Rows) -> None:
     """Every batch of ``rows`` into the database, after its providers are there."""
     # Loaded without their secondary indexes, which are built once at the end: the usual way
@@ -206,9 +219,18 @@ def write(engine: Engine, rows: Rows) -> None:
     indexes = [i for name in TABLES for i in SQLModel.metadata.tables[name].indexes]
     for index in indexes:
         index.drop(engine)
+    counts = _open_count_migration()
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        # The providers' open counts are kept by triggers as handovers change; a bulk load
+        # counts them once at the end instead of updating a provider row per handover.
+        if engine.dialect.name == "sqlite":
+            for name in ("insert", "update", "delete"):
+                cursor.execute(f"DROP TRIGGER handover_open_count_{name}")
+        else:
+            cursor.execute("ALTER TABLE handover DISABLE TRIGGER handover_open_count")
+        raw.commit()
         for batch in rows.batches():
             for table, columns, data in (
                 ("handover", HANDOVER_COLUMNS, batch.handovers),
@@ -230,6 +252,13 @@ def write(engine: Engine, rows: Rows) -> None:
             raw.commit()
         for index in indexes:
             index.create(engine)
+        if engine.dialect.name == "sqlite":
+            for statement in counts.SQLITE:
+                cursor.execute(statement)
+        else:
+            cursor.execute("ALTER TABLE handover ENABLE TRIGGER handover_open_count")
+        cursor.execute(counts.COUNT_NOW)
+        raw.commit()
         if engine.dialect.name == "postgresql":
             for table in ("handover", "handover_event", "outbox"):
                 cursor.execute(

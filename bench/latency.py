@@ -18,6 +18,7 @@ STEPS = {
     "next": "form Next (choice modal)",
     "send": "choice Send (handover raised)",
     "accept": "Accept click (modal opens)",
+    "accept_submit": "Accept submitted (handover accepted)",
 }
 BLOCK = 10  # handovers in a row on one app before switching to the other
 

@@ -10,6 +10,10 @@ def _ms(value) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _dash(value) -> str:
+    return "-" if value is None else str(value)
+
+
 def _mb(value) -> str:
     return f"{value / 1e6:.0f} MB" if value else "-"
 
@@ -58,32 +62,55 @@ def render(results: dict) -> str:
             "",
         ]
     if results.get("load"):
-        out.append("Throughput, end to end (/handover, Next, Send, card at Slack)")
+        out.append(
+            "Throughput, end to end (/handover, Next, Send, card at Slack); counted after "
+            "the outbox drained"
+        )
         rows = []
         for run in results["load"]:
             acks, card, check = run["acks"], run["card"], run["check"]
+            if run.get("mode") == "open":
+                load_ = f"open {run['rate']:g}/s"
+            else:
+                load_ = f"{run['advisers']} advisers"
+            served = (
+                f"{run['replicas']} replicas"
+                if run.get("replicas", 1) > 1
+                else f"{run.get('workers', 1)} worker" + ("s" if run.get("workers", 1) > 1 else "")
+            )
+            steps = run.get("acks_by_step", {})
             rows.append(
                 [
                     run["backend"],
-                    run["advisers"],
+                    load_,
+                    served,
                     f"{run['completed']}/{run['attempted']}",
                     run["per_second"],
                     f"{_ms(acks['median_ms'])} / {_ms(acks['p99_ms'])}",
+                    _ms((steps.get("send") or {}).get("median_ms")),
                     f"{_ms(card['median_ms'])} / {_ms(card['p95_ms'])}",
                     run["bot_cpu_ms_per_handover"],
+                    _dash(run.get("postgres_cpu_ms_per_handover")),
+                    _dash(run.get("transactions_per_handover")),
                     f"{_mb(run['memory']['bot_idle_bytes'])} -> "
                     f"{_mb(run['memory']['bot_peak_bytes'])}",
-                    "yes" if check["ok"] else f"NO {check}",
+                    f"yes ({check.get('posts', '?')} posts, {check.get('dms', '?')} DMs)"
+                    if check["ok"]
+                    else f"NO {check}",
                 ]
             )
         head = [
             "database",
-            "advisers",
+            "load",
+            "served by",
             "done",
-            "handovers/s",
+            "referrals/s",
             "ack med / p99 ms",
+            "Send ack med",
             "card med / p95 ms",
-            "bot CPU ms/handover",
+            "bot CPU ms/ho",
+            "PG CPU ms/ho",
+            "DB xacts/ho",
             "bot RSS idle -> peak",
             "none lost or doubled",
         ]

@@ -17,6 +17,7 @@ from bot.blocks.replies import status_message
 from bot.directory.network import parse_network
 from bot.followup.digest.figures import compute_digest, last_full_week
 from bot.followup.digest.spreadsheet import week_csv
+from bot.handover.referral import ReferralForm, check_referral
 from handlers.events import publish_home
 from server.factory import create_app, make_client
 from storage.db import make_engine, upgrade
@@ -29,6 +30,8 @@ OPERATIONS = {
     "home_provider": "App Home, busiest provider",
     "home_coordinator": "App Home, coordinator",
     "status": "/handover status",
+    "next": "form Next (suggestions, earlier handovers)",
+    "send": "choice Send (handover raised)",
 }
 
 
@@ -91,6 +94,40 @@ def measure(
             found = bot.handovers.status(size // 2, user_id=COORDINATOR)
             status_message(found, network, can_reopen=True)
 
+        residents = iter(range(10**9))
+
+        def referral():
+            # A new resident each time, as a borough's advisers refer them.
+            form = ReferralForm(
+                needs=["cv"],
+                name=f"Scale Resident {next(residents)}",
+                phone="07911 123456",
+                district="NW1",
+                age_band="25-29",
+                language="English",
+                context="Looking for warehouse work.",
+                organisation="Kentish Town Job Club",
+                consent=True,
+            )
+            return check_referral(form, network)
+
+        def next_step() -> None:
+            asked = referral()
+            bot.handovers.suggest(asked)
+            bot.handovers.earlier_handovers(asked, user_id=net.adviser(0))
+
+        sends = iter(range(10**9))
+        # Send as the request does it (its card and DM are written to the outbox in its
+        # transaction); delivering them is the outbox's, not Send's.
+        bot.handovers.committed = None
+
+        def send() -> None:
+            asked = referral()
+            bot.handovers.earlier_handovers(asked, user_id=net.adviser(0))
+            bot.handovers.raise_handover(
+                asked, adviser_id=net.adviser(0), request_key=f"scale-send-{next(sends)}"
+            )
+
         if profile:
             _profile(digest, f"digest figures, {size:,} handovers on {backend}")
         before = len(fake.timed)
@@ -101,6 +138,8 @@ def measure(
             "home_provider": timed(lambda: publish_home(bot, client, net.staff(0))),
             "home_coordinator": timed(lambda: publish_home(bot, client, COORDINATOR)),
             "status": timed(status),
+            "next": timed(next_step, runs=15),
+            "send": timed(send, runs=15),
         }
         # The tick had nothing due: it must not have said anything.
         said = [c.method for c in fake.timed[before:] if c.method.startswith("chat.")]

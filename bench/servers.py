@@ -55,12 +55,30 @@ class Process:
     def pid(self) -> int:
         return self.popen.pid
 
+    def pids(self) -> list[int]:
+        """The process and its children (the workers, when it forks them)."""
+        found = [self.pid]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.pid:
+                found.append(int(stat.parent.name))
+        return found
+
     def rss(self) -> int:
-        """Resident memory in bytes (Linux /proc)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        return 0
+        """Resident memory in bytes (Linux /proc), of the process and its workers."""
+        total = 0
+        for pid in self.pids():
+            try:
+                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        return total
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -90,17 +108,25 @@ def _env(fake, **extra: str) -> dict[str, str]:
     }
 
 
-def start_bot(fake, *, database_url: str, workdir: Path) -> Process:
-    """The bot as it runs in production, on the network in ``workdir/network.yaml``."""
+def start_bot(
+    fake, *, database_url: str, workdir: Path, workers: int = 1, data_key: str | None = None
+) -> Process:
+    """The bot as it runs in production, on the network in ``workdir/network.yaml``;
+    replicas share a database and ``data_key``."""
     port = free_port()
     env = _env(
         fake,
         DATABASE_URL=database_url,
         NETWORK_FILE=str(workdir / "network.yaml"),
-        HANDOVER_DATA_KEYS=Fernet.generate_key().decode(),
+        HANDOVER_DATA_KEYS=data_key or Fernet.generate_key().decode(),
     )
     argv = [sys.executable, "app.py", "--http", "--host", "127.0.0.1", "--port", str(port)]
-    return Process("the bot", argv, env, port, workdir / "bot.log")
+    if workers > 1:
+        argv += ["--workers", str(workers)]
+    log = workdir / f"bot-{port}.log"
+    return Process(
+        f"the bot ({workers} workers)" if workers > 1 else "the bot", argv, env, port, log
+    )
 
 
 def start_bare(fake, *, samples: Path, workdir: Path) -> Process:
