@@ -78,6 +78,28 @@ def _free(now: datetime):
     return or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) < now)
 
 
+def due_now(session: Session, now: datetime) -> bool:
+    """Whether any message may be due now: a read, so that a round with nothing to do
+    takes no write lock (on SQLite, the whole database's) only to find that out."""
+    return (
+        session.exec(
+            select(OutboxMessage.id)
+            .where(
+                col(OutboxMessage.status) == Delivery.PENDING,
+                col(OutboxMessage.next_at) <= now,
+                _free(now),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def nothing_due(session: Session, now: datetime, pacing: Pacing, paces, held) -> Claim:
+    """The claim of a round with nothing to claim: only when to look again."""
+    return Claim(wake=_wake(session, now, pacing, paces, held))
+
+
 def _channel_key(table=OutboxMessage):
     return literal(CHANNEL).concat(table.channel)
 

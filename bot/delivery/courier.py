@@ -39,7 +39,9 @@ from bot.delivery.claim import (
     Claim,
     PaceTaken,
     claim,
+    due_now,
     hold_posts_to_held,
+    nothing_due,
     parent_of,
     read_paces,
     release_held_due,
@@ -141,6 +143,8 @@ class Courier(Slack):
             self._held_checked = now
             release_held_due(session, now)
         paces, held = read_paces(session, now)
+        if not due_now(session, now):
+            return nothing_due(session, now, self.pacing, paces, held)
         hold_posts_to_held(session, now, self.pacing, held)
         return claim(session, now, self.pacing, limit, paces, held)
 
