@@ -28,6 +28,7 @@ from bot.privacy.audit import Audit
 from bot.privacy.erasure import Privacy
 from bot.services import Bot
 from handlers import register_all
+from server.acks import AnswersOnAck, signalling_ack
 from storage.db import Sessions, session_factory
 
 log = logging.getLogger(__name__)
@@ -177,10 +178,15 @@ def create_app(
         request_verification_enabled=signing_secret is not None,
         token_verification_enabled=verify_token,
         # Bolt's own default pool is 5 threads; this is the same, in units of work.
-        listener_executor=InUnits(listener_executor or ThreadPoolExecutor(5), sessions),
+        # Answered the moment a listener acknowledges (server.acks), not on Bolt's next look.
+        listener_executor=AnswersOnAck(
+            InUnits(listener_executor or ThreadPoolExecutor(5), sessions)
+        ),
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
+
+    app.middleware(signalling_ack)
 
     @app.middleware
     def provide_bot(context, next):

@@ -1,0 +1,66 @@
+"""Answering Slack the moment a listener acknowledges, not on Bolt's next look.
+
+Bolt runs each listener on its executor and, in the request's own thread, looks every
+10 ms whether the listener has called ``ack()`` yet: an acknowledgement ready after 11 ms
+reaches Slack after 20, and one ready after 1 ms after 10. Here each request's ``ack``
+says when it is called, and the executor hands the listener back to Bolt only once it has
+been (or the listener has finished without it): by the time Bolt first looks, the answer
+is there. Nothing else about Bolt's handling changes; a listener that never acknowledges
+is still Bolt's to report after its three seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Executor, Future
+
+from slack_bolt import Ack
+
+# Bolt's own limit for an acknowledgement (Listener.ack_timeout).
+ACK_TIMEOUT = 3.0
+
+_request = threading.local()  # the ack of the request this thread is dispatching
+
+
+class SignallingAck(Ack):
+    """Bolt's ``ack``, which also says that it has been called."""
+
+    def __init__(self):
+        super().__init__()
+        self.called = threading.Event()
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            self.called.set()
+
+
+def signalling_ack(context, next):
+    """Global middleware, first of the app's own: the request's ``ack`` signals (unless
+    something before it has already answered)."""
+    if "ack" not in context or context["ack"].response is None:
+        context["ack"] = SignallingAck()
+    _request.ack = context["ack"]
+    return next()
+
+
+class AnswersOnAck(Executor):
+    """An executor that returns from ``submit`` once the listener it was given has
+    acknowledged (or finished), so that Bolt answers at once."""
+
+    def __init__(self, inner: Executor, *, timeout: float = ACK_TIMEOUT):
+        self.inner = inner
+        self.timeout = timeout
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        ack = getattr(_request, "ack", None)
+        _request.ack = None  # one listener per request: the next one brings its own
+        future = self.inner.submit(fn, *args, **kwargs)
+        if isinstance(ack, SignallingAck):
+            future.add_done_callback(lambda _: ack.called.set())
+            ack.called.wait(self.timeout)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
