@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> dict:
     sizes = [int(s) for s in (args.sizes or ("1000,10000" if args.quick else "")).split(",") if s]
     sizes = sizes or [10_000, 100_000, 1_000_000]
-    handovers = args.handovers or (20 if args.quick else 200)
+    handovers = args.handovers or (20 if args.quick else 100)
     sections = set(args.only.split(","))
     backends = [b for b in args.backends.split(",") if b]
     notes = []
@@ -118,13 +118,16 @@ def run(args: argparse.Namespace) -> dict:
 def _load_runs(args: argparse.Namespace, backends: list[str]) -> list[dict]:
     """Closed loop for each number of advisers (one worker), then the most advisers with
     each other number of workers and with replicas; open loop at each rate, with the most
-    workers. The database's transactions are counted on the busiest single-worker run."""
-    per_run = args.load or (48 if args.quick else 400)
+    workers. The database's transactions are counted on the busiest single-worker run.
+    Workers, replicas and the open loop run on PostgreSQL (where several processes write
+    at once; SQLite takes one writer at a time), or on SQLite when it is all there is."""
+    per_run = args.load or (48 if args.quick else 150)
     advisers = [int(a) for a in args.advisers.split(",") if a]
     workers = [int(w) for w in args.workers.split(",") if w]
     rates = [float(r) for r in args.rates.split(",") if r]
     if args.quick:
         rates = rates[:1]
+    multi = "postgresql" if "postgresql" in backends else backends[0]
     runs = []
     for backend in backends:
         for n in advisers:
@@ -136,6 +139,8 @@ def _load_runs(args: argparse.Namespace, backends: list[str]) -> list[dict]:
                     "count_transactions": n == max(advisers),
                 }
             )
+        if backend != multi:
+            continue
         for w in workers:
             if w > 1:
                 runs.append(
@@ -176,7 +181,7 @@ def _describe(run: dict) -> str:
     where = (
         f"{run['replicas']} replicas"
         if run.get("replicas", 1) > 1
-        else (f"{run.get('workers', 1)} workers")
+        else (f"{run.get('workers', 1)} worker" + ("s" if run.get("workers", 1) > 1 else ""))
     )
     return f"{how}, {run['handovers']} handovers, {where}"
 
