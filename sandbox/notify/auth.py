@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from .errors import GENERAL_TOKEN_ERROR, NotifyError, auth_error
+from .errors import GENERAL_TOKEN_ERROR, auth_error
 
 ALGORITHM = "HS256"
 # Notify refuses a token issued more than this many seconds before or after its own clock.
@@ -100,7 +100,7 @@ def _signed_with(token: str, secret: str, now: float) -> bool:
         issued_at = int(claims["iat"])
     except (TypeError, ValueError):
         raise auth_error(CLOCK_MESSAGE) from None
-    if abs(now - issued_at) > IAT_BOUND_SECONDS:
+    if abs(int(now) - issued_at) > IAT_BOUND_SECONDS:  # Notify's clock is whole seconds
         raise auth_error(CLOCK_MESSAGE)
     return True
 
@@ -108,7 +108,3 @@ def _signed_with(token: str, secret: str, now: float) -> bool:
 def make_token(secret: str, service_id: str, issued_at: float, algorithm: str = ALGORITHM) -> str:
     """A token as the official client makes one, for tests that must bend a claim."""
     return jwt.encode({"iss": service_id, "iat": int(issued_at)}, secret, algorithm=algorithm)
-
-
-def is_auth_error(error: NotifyError) -> bool:
-    return error.error == "AuthError"
