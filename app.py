@@ -75,7 +75,7 @@ def build(mode, *, migrate: bool = True):
     from bot.errors import ConfigError
     from bot.privacy.logs import keep_secret
     from bot.settings import Mode, load_settings
-    from server.factory import create_app, make_client
+    from server.factory import create_app, make_client, notify_client
     from storage.db import make_engine, upgrade
 
     settings = load_settings()
@@ -95,12 +95,26 @@ def build(mode, *, migrate: bool = True):
         ) from None
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.api_url)
     secret = settings.slack_signing_secret
+    notify_key = settings.notify_key()
+    if notify_key is None:
+        log.info(
+            "GOV.UK Notify is off (no NOTIFY_API_KEY): residents get no texts or e-mails, "
+            "and the referral form does not ask how they would like to hear."
+        )
+    elif not any(network.notify.templates.model_dump().values()):
+        log.warning(
+            "NOTIFY_API_KEY is set but the network file names no notify.templates: residents "
+            "get no messages until it does (docs/notify-templates.md)."
+        )
+    callback = settings.notify_callback_token
     try:
         app = create_app(
             network=network,
             engine=engine,
             client=client,
             signing_secret=secret.get_secret_value() if mode is Mode.HTTP else None,
+            notify=notify_client(notify_key, settings.notify_base_url) if notify_key else None,
+            notify_callback_token=callback.get_secret_value() if callback else None,
         )
     except BoltError as exc:
         raise ConfigError(
@@ -120,6 +134,8 @@ def _secrets(settings) -> list[str]:
             settings.slack_bot_token,
             settings.slack_app_token,
             settings.slack_signing_secret,
+            settings.notify_api_key,
+            settings.notify_callback_token,
         )
         if secret is not None
     ]

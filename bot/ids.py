@@ -55,6 +55,7 @@ class Block(StrEnum):
     CONTEXT = "context"
     ORGANISATION = "organisation"
     CONSENT = "consent"
+    HEAR_BY = "hear_by"  # how the resident hears from the network
     # the second step: where it goes
     DESTINATION = "destination"
     DUPLICATE = "duplicate"  # the same resident already has an open handover: send or stop

@@ -17,6 +17,8 @@ from bot.followup.reminders import Chaser
 from bot.handover.handovers import Handovers
 from bot.privacy.audit import Audit
 from bot.privacy.erasure import Privacy
+from bot.residents.messages import ResidentMessages
+from bot.residents.receipts import Receipts
 
 
 @dataclass
@@ -35,3 +37,7 @@ class Bot:
     client: WebClient
     outbox: Outbox
     audit: Audit
+    residents: ResidentMessages
+    receipts: Receipts
+    # What Notify's delivery receipts must carry (POST /notify/callback); None: refused.
+    notify_callback_token: str | None = None

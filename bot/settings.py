@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 
 from pydantic import SecretStr, ValidationError, field_validator
@@ -26,12 +27,19 @@ class Settings(BaseSettings):
     # Comma-separated Fernet keys, newest first: the first encrypts residents' details, all
     # decrypt (so a new key goes in front, then `python -m storage.crypto rotate`).
     handover_data_keys: SecretStr | None = None
+    # GOV.UK Notify, for messages to residents: without a key the bot sends them none.
+    notify_api_key: SecretStr | None = None
+    notify_base_url: str | None = None  # default: Notify's own API
+    notify_callback_token: SecretStr | None = None  # Notify's delivery receipts carry it
 
     @field_validator(
         "slack_bot_token",
         "slack_app_token",
         "slack_signing_secret",
         "handover_data_keys",
+        "notify_api_key",
+        "notify_callback_token",
+        "notify_base_url",
         mode="before",
     )
     @classmethod
@@ -85,6 +93,25 @@ class Settings(BaseSettings):
                 f"HANDOVER_DATA_KEYS is not valid: {reason[0].lower()}{reason[1:]}"
             ) from None
         return given
+
+    def notify_key(self) -> str | None:
+        """The Notify API key, checked (None: messages to residents are off)."""
+        if not _present(self.notify_api_key):
+            return None
+        key = self.notify_api_key.get_secret_value()
+        try:
+            # Notify's keys end with the service id and the secret, two UUIDs.
+            uuid.UUID(key[-73:-37]), uuid.UUID(key[-36:])
+        except ValueError:
+            raise ConfigError(
+                "NOTIFY_API_KEY is not a GOV.UK Notify API key: copy the whole key Notify "
+                "showed you when you created it (its name, then two long ids)."
+            ) from None
+        if self.notify_base_url and not self.notify_base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "NOTIFY_BASE_URL must be an http(s) URL such as https://api.notifications.service.gov.uk."
+            )
+        return key
 
     @property
     def api_url(self) -> str | None:

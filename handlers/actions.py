@@ -79,7 +79,7 @@ def edit_referral(bot: Bot, body: dict, action: dict, client: WebClient) -> None
     client.views_update(
         view_id=view.get("id"),
         hash=view.get("hash"),
-        view=referral_modal(bot.network, draft=draft),
+        view=referral_modal(bot.network, draft=draft, messages=bot.residents.enabled),
     )
 
 

@@ -21,7 +21,11 @@ from storage.models import Access
 
 def open_referral(bot: Bot, client: WebClient, trigger_id: str, user_id: str) -> None:
     organisation = bot.handovers.last_organisation(user_id)
-    open_form(client, trigger_id, referral_modal(bot.network, organisation=organisation))
+    open_form(
+        client,
+        trigger_id,
+        referral_modal(bot.network, organisation=organisation, messages=bot.residents.enabled),
+    )
 
 
 def handover(ack: Ack, command: dict, body: dict, respond: Respond, client: WebClient, context):

@@ -38,8 +38,9 @@ def submit_referral(
         organisation=values.text(view, Block.ORGANISATION),
         consent="yes" in values.choices(view, Block.CONSENT),
         circumstances=values.choices(view, Block.CIRCUMSTANCES),
+        contact_by=values.text(view, Block.HEAR_BY),
     )
-    referral = check_referral(form, bot.network)
+    referral = check_referral(form, bot.network, messages=bot.residents.enabled)
     suggestions = bot.handovers.suggest(referral)
     earlier = bot.handovers.earlier_handovers(referral, user_id=body["user"]["id"])
     view = choice_modal(referral, suggestions, bot.network, earlier=earlier)
@@ -108,12 +109,13 @@ def recheck(referral: Referral, bot: Bot) -> Referral:
         organisation=typed(referral.organisation),
         consent=referral.consent,
         circumstances=[typed(key) for key in referral.circumstances],
+        contact_by=typed(referral.contact_by or ("" if not bot.residents.enabled else "none")),
     )
     if not referral.consent:
         # The form itself asks for consent; only a damaged or forged submission lacks it.
         raise Refused(NO_CONSENT)
     try:
-        return check_referral(form, bot.network)
+        return check_referral(form, bot.network, messages=bot.residents.enabled)
     except InvalidInput:
         # The form's own checks passed in step one: this came back altered.
         raise DomainError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
+from notifications_python_client.notifications import NotificationsAPIClient
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -26,6 +27,9 @@ from bot.handover.handovers import Handovers, Membership
 from bot.handover.membership import ChannelMembers
 from bot.privacy.audit import Audit
 from bot.privacy.erasure import Privacy
+from bot.residents.messages import ResidentMessages
+from bot.residents.receipts import Receipts, refused_or
+from bot.residents.sending import NotifyLane
 from bot.services import Bot
 from handlers import register_all
 from server.acks import AnswersOnAck, signalling_ack
@@ -99,6 +103,24 @@ def erase_expired(bot: Bot, now) -> int:
     return len(bot.privacy.erase_expired(now))
 
 
+def both(first, second):
+    """Two listeners of one event, in order, in the event's transaction."""
+
+    def call(*args) -> None:
+        first(*args)
+        second(*args)
+
+    return call
+
+
+def notify_client(api_key: str, base_url: str | None) -> NotificationsAPIClient:
+    """GOV.UK Notify's client; a silent Notify is given up on after 10 s (and tried again
+    by the outbox, which looks the message up first)."""
+    if base_url:
+        return NotificationsAPIClient(api_key, base_url=base_url.rstrip("/"), timeout=10)
+    return NotificationsAPIClient(api_key, timeout=10)
+
+
 def outbox_client(client: WebClient) -> WebClient:
     """The outbox's own client: it handles 429s and failures itself (no sleeping inside a
     call), and gives up on a silent Slack sooner than the default 30 s."""
@@ -123,6 +145,8 @@ def create_app(
     listener_executor: Executor | None = None,
     verify_token: bool = True,
     pacing: Pacing | None = None,
+    notify: NotificationsAPIClient | None = None,
+    notify_callback_token: str | None = None,
 ) -> HandoverApp:
     clock = clock or SystemClock()
     sessions = session_factory(engine)
@@ -136,12 +160,25 @@ def create_app(
         sessions=sessions.alone, client=outbox_client(client), clock=clock, pacing=pacing
     )
     notifier = Notifier(outbox=outbox, network=network, handovers=handovers)
+    residents = ResidentMessages(
+        network=network, outbox=outbox, clock=clock, enabled=notify is not None
+    )
+    receipts = Receipts(sessions=sessions, outbox=outbox, clock=clock)
+    if notify is not None:
+        outbox.resident_lane = NotifyLane(
+            client=notify,
+            sessions=sessions.alone,
+            slack=outbox.client,
+            clock=clock,
+            daytime=residents.daytime,
+        ).send
+    outbox.on_refused = refused_or(receipts, notifier.refused)
     # Delivered once the request that wrote them has answered Slack.
     kick = sessions.after_unit(outbox.kick)
     # Every change writes its messages in its own transaction; the outbox delivers them.
-    handovers.announce, handovers.committed = notifier.publish, kick
+    handovers.announce, handovers.committed = both(notifier.publish, residents.on_change), kick
     privacy.on_erased, privacy.committed = notifier.redact, kick
-    chaser = Chaser(handovers, say=notifier.remind)
+    chaser = Chaser(handovers, say=both(notifier.remind, residents.on_reminder))
     chaser.committed = kick
     directory.on_capacity, directory.committed = notifier.capacity_changed, kick
     if moved:
@@ -168,6 +205,9 @@ def create_app(
         privacy=privacy,
         outbox=outbox,
         audit=Audit(sessions=sessions, network=network, clock=clock, client=client),
+        residents=residents,
+        receipts=receipts,
+        notify_callback_token=notify_callback_token,
     )
     app = HandoverApp(
         scheduler=build_scheduler(bot),

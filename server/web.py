@@ -1,4 +1,5 @@
-"""HTTP mode: Slack's requests on ``POST /slack/events``, health on ``GET /healthz``."""
+"""HTTP mode: Slack's requests on ``POST /slack/events``, health on ``GET /healthz``, and
+GOV.UK Notify's delivery receipts on ``POST /notify/callback`` (server/receipts.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy.engine import Engine
 
-from server import gate
+from server import gate, receipts
 from storage.db import database_answers
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,11 @@ def wsgi_app(app: App, engine: Engine, *, signing_secret: str | None = None):
             )
             start_response(response.status, response.get_headers())
             return response.get_body()
+        if environ.get("PATH_INFO") == receipts.PATH:
+            if environ.get("REQUEST_METHOD") != "POST":
+                start_response("405 Method Not Allowed", [("Allow", "POST")])
+                return [b""]
+            return receipts.receive(environ, start_response, getattr(app, "bot", None))
         return slack(environ, start_response)
 
     return application

@@ -291,6 +291,34 @@ class Resident(SQLModel, table=True):
     # The worker's private DM that showed these details, redacted when they are erased.
     shown_channel: str | None = Field(default=None, max_length=32)
     shown_ts: str | None = Field(default=None, max_length=32)
+    # How they hear from the network about this referral (GOV.UK Notify): "sms", "email",
+    # or None for not at all.
+    contact_by: str | None = Field(default=None, max_length=8)
+
+
+class ResidentMessage(SQLModel, table=True):
+    """One message to a resident through GOV.UK Notify, for the audit trail: which, when,
+    and what became of it. Never its content nor where it went (those stay with the
+    resident's details); the outbox message that carries it is ``outbox_id``."""
+
+    __tablename__ = "resident_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handover_id: int = Field(foreign_key="handover.id", index=True)
+    kind: str = Field(max_length=16)  # accepted, check_in
+    channel: str = Field(max_length=8)  # sms, email
+    template_id: str = Field(max_length=36)
+    # What Notify knows it by (the handover's reference and the kind): one per message.
+    reference: str = Field(max_length=64, unique=True, index=True)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+    notify_id: str | None = Field(default=None, max_length=36, index=True)
+    # waiting, sending (Notify has it), delivered, permanent-failure, temporary-failure,
+    # technical-failure, refused (Notify would never take it), dropped (erased first)
+    status: str = Field(default="waiting", max_length=24)
+    error: str | None = Field(default=None, max_length=200)
+    created_at: datetime | None = _timestamp(nullable=False)
+    sent_at: datetime | None = _timestamp()
+    status_at: datetime | None = _timestamp()
 
 
 class CircumstanceTally(SQLModel, table=True):

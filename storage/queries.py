@@ -18,6 +18,7 @@ from storage.models import (
     HandoverEvent,
     Provider,
     Resident,
+    ResidentMessage,
     State,
 )
 
@@ -198,6 +199,16 @@ def circumstance_totals(*, session: Session, first_day, end_day) -> dict[str, in
         .group_by(CircumstanceTally.key)
     ).all()
     return {key: int(total) for key, total in rows}
+
+
+def resident_messages_of(*, session: Session, handover_id: int) -> list[ResidentMessage]:
+    return list(
+        session.exec(
+            select(ResidentMessage)
+            .where(ResidentMessage.handover_id == handover_id)
+            .order_by(ResidentMessage.id)
+        ).all()
+    )
 
 
 def get_resident(*, session: Session, handover_id: int) -> Resident | None:

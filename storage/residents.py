@@ -26,6 +26,7 @@ def new_resident(
     email: str | None,
     access_needs: str | None,
     circumstances: str | None = None,
+    contact_by: str | None = None,
 ) -> Resident:
     """A resident row with its blind index (under the first data key), added to the session."""
     identity = Identity.of(name=name, phone=phone, email=email)
@@ -37,6 +38,7 @@ def new_resident(
         email=email,
         access_needs=access_needs,
         circumstances=circumstances,
+        contact_by=contact_by,
         **columns,
     )
     session.add(resident)

@@ -76,7 +76,7 @@ def sign(body: str | bytes, *, secret: str = SIGNING_SECRET, timestamp: int | No
 
 
 class Harness:
-    def __init__(self, *, fake, engine, network, clock):
+    def __init__(self, *, fake, engine, network, clock, notify=None, callback_token=None):
         self.fake = fake
         self.network = network
         self.clock = clock
@@ -92,6 +92,8 @@ class Harness:
             # point (tests/scenarios/test_outbox.py, tests/delivery/): here one sender, so
             # a failure injected for "the next post" meets the same post every run.
             pacing=Pacing(pace=timedelta(0), senders=1),
+            notify=notify,
+            notify_callback_token=callback_token,
         )
         self.http = Client(wsgi_app(self.app, engine))
 
@@ -196,6 +198,16 @@ class Harness:
         # Do with the acknowledgement what Slack does: close, update or show errors.
         if response.status_code == 200:
             self.fake.answer_view_submission(user, self.answer(response))
+        return response
+
+    def notify_receipt(self, receipt: dict | bytes, token: str | None):
+        """GOV.UK Notify's delivery receipt, as Notify posts it to the callback."""
+        body = receipt if isinstance(receipt, bytes) else json.dumps(receipt).encode()
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        response = self.http.post("/notify/callback", data=body, headers=headers)
+        self.executor.drain()
         return response
 
     def event(self, event: dict):

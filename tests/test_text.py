@@ -47,3 +47,17 @@ def test_other_cells_and_numbers_are_left_as_they_are():
     assert spreadsheet_cell(-3) == -3 and spreadsheet_cell(0.5) == 0.5
     assert spreadsheet_row(["=1", 2, "x"]) == ["'=1", 2, "x"]
     assert spreadsheet_row({"a": "@x", "b": None}) == {"a": "'@x", "b": None}
+
+
+def test_the_notify_templates_document_says_what_the_sandbox_sends():
+    """docs/notify-templates.md gives each template exactly as the stand-in is seeded."""
+    from pathlib import Path
+
+    from sandbox.notify_templates import TEMPLATES
+
+    doc = (Path(__file__).parent.parent / "docs" / "notify-templates.md").read_text()
+    for template in TEMPLATES:
+        assert f"## `{template.key}`" in doc
+        assert f"```\n{template.body}\n```" in doc
+        if template.subject:
+            assert f"Subject: `{template.subject}`" in doc

@@ -30,7 +30,13 @@ from bot.directory.network import Network
 from bot.handover.duplicates import Earlier
 from bot.handover.matching import AGE_BANDS
 from bot.handover.payloads import ModalMeta, dump_referral
-from bot.handover.referral import CONSENT_TEXT, CONTEXT_LIMIT, Referral
+from bot.handover.referral import (
+    CONTACT_CHOICES,
+    CONTACT_NONE,
+    CONTEXT_LIMIT,
+    Referral,
+    consent_text,
+)
 from bot.handover.routing import Suggestions
 from bot.ids import Act, Block, Callback
 from bot.text import DECLINE_REASONS, OUTCOMES, URGENCIES, clip, day, escape, when
@@ -68,10 +74,32 @@ def _picked(options: list[Option], values) -> list[Option]:
     return [option for option in options if option.value in chosen]
 
 
+def _contact_input(given: Referral, editing: bool) -> list:
+    """How the resident would like to hear who will contact them (GOV.UK Notify)."""
+    options = _options(CONTACT_CHOICES.items())
+    chosen = given.contact_by or (CONTACT_NONE if editing else None)
+    initial = next((option for option in options if option.value == chosen), None)
+    return [
+        _input(
+            Block.HEAR_BY,
+            "How should the resident hear who will contact them?",
+            RadioButtonsElement(action_id=Act.INPUT, options=options, initial_option=initial),
+            optional=True,
+            hint="One message when a provider accepts, and one check-in if nobody has been in "
+            "touch by the promised date. Left blank: a text to a mobile, else an e-mail.",
+        )
+    ]
+
+
 def referral_modal(
-    network: Network, *, organisation: str = "", draft: Referral | None = None
+    network: Network,
+    *,
+    organisation: str = "",
+    draft: Referral | None = None,
+    messages: bool = False,
 ) -> dict[str, Any]:
-    """The referral form; ``draft`` fills it in again when the adviser goes back to edit."""
+    """The referral form; ``draft`` fills it in again when the adviser goes back to edit.
+    ``messages``: the network sends residents messages, so the form asks how."""
     services = _options(network.services.items())[:100]
     urgencies = _options(URGENCIES.items())
     bands = _options((band, band) for band in AGE_BANDS)
@@ -124,6 +152,7 @@ def referral_modal(
             _text("name@example.org", max_length=254, initial=given.email),
             optional=True,
         ),
+        *(_contact_input(given, draft is not None) if messages else ()),
         _input(
             Block.DISTRICT,
             "Postcode district",
@@ -186,7 +215,7 @@ def referral_modal(
                 options=[consent],
                 initial_options=[consent] if draft is not None and draft.consent else None,
             ),
-            hint=CONSENT_TEXT,
+            hint=consent_text(messages),
         ),
     ]
     view = View(

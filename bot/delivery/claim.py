@@ -29,6 +29,10 @@ from storage.models import Delivery, Handover, OutboxMessage, OutboxPace
 
 POST = "chat.postMessage"
 UPDATE = "chat.update"
+# Messages to residents go through GOV.UK Notify: "notify.sms", "notify.email", each in a
+# lane of its own per resident ("resident:<handover id>"), unpaced by Slack's limits.
+NOTIFY_PREFIX = "notify."
+RESIDENT = "resident:"
 
 CHANNEL = "channel:"
 METHOD = "method:"

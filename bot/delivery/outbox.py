@@ -14,20 +14,32 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_sdk import WebClient
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from bot.blocks import Message
 from bot.clock import Clock
+from bot.delivery.claim import NOTIFY_PREFIX, RESIDENT
 from bot.delivery.courier import POST, UPDATE, Courier, OutboxWorker, Pacing, parent_of, remembered
 from storage.db import SessionFactory
-from storage.models import Delivery, Handover, OutboxMessage
+from storage.models import Delivery, Handover, OutboxMessage, ResidentMessage
 
 log = logging.getLogger(__name__)
 
-__all__ = ["POST", "UPDATE", "Outbox", "OutboxWorker", "Pacing", "Ref", "nudge_slot"]
+__all__ = [
+    "NOTIFY_PREFIX",
+    "POST",
+    "UPDATE",
+    "Outbox",
+    "OutboxWorker",
+    "Pacing",
+    "Ref",
+    "nudge_slot",
+    "resident_channel",
+]
 
 
 @dataclass(frozen=True)
@@ -110,16 +122,58 @@ class Outbox(Courier):
             )
         )
 
+    def to_resident(
+        self,
+        session: Session,
+        method: str,
+        handover_id: int,
+        payload: dict,
+        *,
+        slot: str,
+        at: datetime,
+    ) -> OutboxMessage:
+        """A message to a resident (GOV.UK Notify), due ``at``: its payload names the
+        template and its fields, never the resident's number or address."""
+        channel = resident_channel(handover_id)
+        row = OutboxMessage(
+            key=f"{handover_id}:{channel}",
+            handover_id=handover_id,
+            method=method,
+            channel=channel,
+            slot=slot,
+            payload=json.dumps(payload),
+            status=Delivery.PENDING,
+            next_at=at,
+            created_at=self.clock.now(),
+        )
+        session.add(row)
+        session.flush()
+        return row
+
     def cancel_details(self, session: Session, handover_ids: list[int]) -> None:
-        """Erasure: private details not yet sent never go, and their text is dropped."""
+        """Erasure: private details not yet sent never go, nor messages to the resident,
+        and their text is dropped."""
         session.execute(
             update(OutboxMessage)
             .where(
                 col(OutboxMessage.handover_id).in_(handover_ids),
-                col(OutboxMessage.slot) == "details",
+                or_(
+                    col(OutboxMessage.slot) == "details",
+                    col(OutboxMessage.method).startswith(NOTIFY_PREFIX),
+                ),
                 col(OutboxMessage.status).in_([Delivery.PENDING, Delivery.HELD]),
             )
             .values(status=Delivery.CANCELLED, payload=None)
+            .execution_options(synchronize_session=False)
+        )
+        # Their record says so (the audit trail keeps that a message was due, not what).
+        session.execute(
+            update(ResidentMessage)
+            .where(
+                col(ResidentMessage.handover_id).in_(handover_ids),
+                col(ResidentMessage.status) == "waiting",
+            )
+            .values(status="dropped", error="erased", status_at=self.clock.now())
             .execution_options(synchronize_session=False)
         )
 
@@ -187,6 +241,11 @@ class Outbox(Courier):
                 .select_from(OutboxMessage)
                 .where(col(OutboxMessage.status) == Delivery.PENDING)
             ).one()
+
+
+def resident_channel(handover_id: int) -> str:
+    """The outbox's lane for one resident's messages (not a Slack channel)."""
+    return f"{RESIDENT}{handover_id}"
 
 
 def nudge_slot(provider) -> str:

@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
-from bot.delivery.claim import CHANNEL, CHANNEL_HELD, METHOD, POST, Target, is_dm
+from bot.delivery.claim import CHANNEL, CHANNEL_HELD, METHOD, NOTIFY_PREFIX, POST, Target, is_dm
 from bot.delivery.pacing import Pacing
 from bot.delivery.settle import CHANNEL_REFUSED, Outcome
 from storage.models import Delivery, OutboxMessage
@@ -87,11 +87,18 @@ class Slack:
     client: WebClient
     clock: Clock
     pacing: Pacing
+    # Sends a message to a resident (bot/residents/sending.py); None: Notify is not set up.
+    resident_lane: Callable[[OutboxMessage], Outcome] | None = None
 
     def _send(self, row: OutboxMessage, target: Target, lane: Lane) -> Outcome:
         now = self.clock.now()
         if row.leased_until is not None and now >= row.leased_until:
             return Outcome(row, tried=False)  # waited too long: another worker may have it
+        if row.method.startswith(NOTIFY_PREFIX):
+            if self.resident_lane is None:
+                # Notify was set up when it was written, and is not now: it waits.
+                return Outcome(row, next_at=now + self.pacing.held_retry, error="notify_off")
+            return self.resident_lane(row)
         if row.method == POST and lane.refused:
             return Outcome(row, status=Delivery.HELD, error=CHANNEL_HELD,
                            next_at=now + self.pacing.held_retry)  # fmt: skip

@@ -16,9 +16,16 @@ from sqlalchemy import and_, bindparam, case, false, literal, null, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from bot.delivery.claim import CHANNEL_HELD
+from bot.delivery.claim import CHANNEL_HELD, NOTIFY_PREFIX
 from storage import queries
-from storage.models import Delivery, Handover, OutboxMessage, OutboxPace, Resident
+from storage.models import (
+    Delivery,
+    Handover,
+    OutboxMessage,
+    OutboxPace,
+    Resident,
+    ResidentMessage,
+)
 
 # Slack refuses the channel itself: hold its messages until the channel is fixed.
 CHANNEL_REFUSED = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
@@ -39,6 +46,7 @@ class Outcome:
     sent_at: datetime | None = None
     sent_channel: str | None = None
     ts: str | None = None
+    external_id: str | None = None  # what another service calls it (Notify's id)
     notify: bool = False  # the coordinators hear (a failure; a hold decides for itself)
     hold: tuple[str, datetime] | None = None  # Slack said wait: this pace key until then
     tried: bool = True  # False: the lease ran out before Slack was asked; it only ends
@@ -58,8 +66,8 @@ class Outcome:
                 "sent_channel": self.sent_channel, "ts": self.ts, "error": None,
                 "payload": None,  # sent: nothing personal kept here
             }  # fmt: skip
-        if self.status == Delivery.FAILED:
-            return {"status": Delivery.FAILED, "payload": None, "error": self.error}
+        if self.status in (Delivery.FAILED, Delivery.CANCELLED):
+            return {"status": self.status, "payload": None, "error": self.error}
         values = {"error": self.error, "next_at": self.next_at}
         if self.status == Delivery.HELD:
             values["status"] = Delivery.HELD
@@ -78,6 +86,7 @@ def settle(session: Session, outcomes: list[Outcome], notice: Notice | None) -> 
     _hold(session, [o.hold for o in outcomes if o.hold is not None])
     counted = [o for o in outcomes if o.row.id in won and o.tried]
     _remember(session, [o for o in counted if o.status == Delivery.SENT and o.row.slot and o.ts])
+    _record_resident_messages(session, [o for o in counted if o.status is not None])
     told: set[str] = set()
     for outcome in counted:
         row = outcome.row
@@ -96,6 +105,28 @@ def settle(session: Session, outcomes: list[Outcome], notice: Notice | None) -> 
             if first and notice is not None:
                 notice(session, row, outcome.error or "", True)
     return won
+
+
+# What a settled message to a resident becomes in its record (the audit trail's).
+RESIDENT_STATUS = {
+    Delivery.SENT: "sending",  # Notify has it; its receipt says whether it arrived
+    Delivery.FAILED: "refused",
+    Delivery.CANCELLED: "dropped",
+}
+
+
+def _record_resident_messages(session: Session, outcomes: list[Outcome]) -> None:
+    """Messages to residents keep their record: Notify's id, or why they never went."""
+    table = ResidentMessage.__table__
+    for outcome in outcomes:
+        if not outcome.row.method.startswith(NOTIFY_PREFIX):
+            continue
+        values = {"status": RESIDENT_STATUS[outcome.status], "status_at": outcome.sent_at}
+        if outcome.status == Delivery.SENT:
+            values.update(notify_id=outcome.external_id, sent_at=outcome.sent_at, error=None)
+        else:
+            values.update(error=outcome.error, status_at=None)
+        session.execute(update(table).where(table.c.outbox_id == outcome.row.id).values(**values))
 
 
 def _record(session: Session, outcomes: list[Outcome]) -> set[int]:

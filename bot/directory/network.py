@@ -7,6 +7,7 @@ coordinator who edits the file can fix it without reading a traceback.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -262,6 +263,59 @@ class DigestRules(_Strict):
         return int(hour), int(minute)
 
 
+class NotifyTemplates(_Strict):
+    """GOV.UK Notify template ids for the messages a resident gets (docs/notify-templates.md
+    gives each template's text and fields). A message without a template is not sent."""
+
+    accepted_sms: str | None = None
+    accepted_email: str | None = None
+    check_in_sms: str | None = None
+    check_in_email: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _uuid(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = str(value).strip()
+        try:
+            return str(uuid.UUID(text))
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a GOV.UK Notify template id (a UUID such as "
+                "f33517ff-2a88-4f6e-b855-c550268ce08a, from the template's page in Notify)"
+            ) from None
+
+    def get(self, kind: str, channel: str) -> str | None:
+        return getattr(self, f"{kind}_{channel}", None)
+
+
+class NotifyRules(_Strict):
+    """Messages to residents through GOV.UK Notify: their templates, and the hours in the
+    network's time zone when a resident may be sent one (one due at night waits)."""
+
+    templates: NotifyTemplates = NotifyTemplates()
+    daytime: str = "08:00-20:00"
+
+    @field_validator("daytime")
+    @classmethod
+    def _daytime(cls, value: str) -> str:
+        start, _, end = str(value).strip().partition("-")
+        if not (_CLOCK.match(start.strip()) and _CLOCK.match(end.strip())) or start >= end:
+            raise ValueError(f"{value!r} is not a span of the day like 08:00-20:00")
+        return f"{start.strip()}-{end.strip()}"
+
+    @property
+    def daytime_span(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        start, end = self.daytime.split("-")
+        return _hour_minute(start), _hour_minute(end)
+
+
+def _hour_minute(text: str) -> tuple[int, int]:
+    hour, minute = text.split(":")
+    return int(hour), int(minute)
+
+
 class Network(_Strict):
     network: NetworkInfo
     services: dict[str, str] = Field(min_length=1)
@@ -273,6 +327,7 @@ class Network(_Strict):
     directory: DirectoryRules = DirectoryRules()
     digest: DigestRules = DigestRules()
     retention: RetentionRules = RetentionRules()
+    notify: NotifyRules = NotifyRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> Network:

@@ -29,7 +29,7 @@ from bot.handover.lifecycle import Action, Role
 from bot.handover.matching import (
     Split,
 )
-from bot.handover.referral import CONSENT_TEXT, NO_CONSENT, Referral
+from bot.handover.referral import NO_CONSENT, Referral, consent_text
 from bot.handover.routing import Routing, routed_to, storable_circumstances
 from bot.ids import Block
 from bot.text import clip, escape
@@ -255,7 +255,7 @@ class Handovers(Routing, DuplicateCheck):
                 context=referral.context,
                 adviser_id=adviser_id,
                 adviser_org=referral.organisation,
-                consent_text=CONSENT_TEXT,
+                consent_text=consent_text(referral.contact_by is not None),
                 consent_at=now,
                 consent_by=adviser_id,
                 created_at=now,
@@ -285,6 +285,7 @@ class Handovers(Routing, DuplicateCheck):
                 email=referral.email,
                 access_needs=referral.access_needs,
                 circumstances=storable_circumstances(referral.circumstances),
+                contact_by=referral.contact_by,
             )
             queries.count_circumstances(
                 session=session, day=self._today(), keys=referral.circumstances
@@ -297,7 +298,7 @@ class Handovers(Routing, DuplicateCheck):
                 actor_id=adviser_id,
                 from_state=None,
                 provider_id=None,
-                note=CONSENT_TEXT,
+                note=consent_text(referral.contact_by is not None),
             )
             routed = self._record_routing(session, handover, best, now, actor_id=None)
             if duplicate_of:

@@ -18,6 +18,27 @@ CONSENT_TEXT = (
     "The resident agreed that their name, contact details and the details in this referral "
     "may be shared with the receiving provider for this referral."
 )
+# When the network messages residents (GOV.UK Notify), consent covers those messages too.
+CONSENT_MESSAGES = (
+    " They also agreed that the network may send them a text message or an e-mail, as chosen "
+    "on this form, saying who will contact them and by when, and one check-in if nobody has."
+)
+
+# How the resident hears from the network about this referral.
+CONTACT_SMS = "sms"
+CONTACT_EMAIL = "email"
+CONTACT_NONE = "none"
+CONTACT_CHOICES = {
+    CONTACT_SMS: "Text message",
+    CONTACT_EMAIL: "E-mail",
+    CONTACT_NONE: "Not at all",
+}
+
+
+def consent_text(messages: bool) -> str:
+    """What the resident agrees to: sharing, and the messages when the network sends any."""
+    return CONSENT_TEXT + (CONSENT_MESSAGES if messages else "")
+
 
 CONTEXT_LIMIT = 500
 # The form's own limits (bot/blocks/modals.py), checked again for what comes back through
@@ -49,6 +70,8 @@ class ReferralForm:
     consent: bool = False
     # Keys of the network's circumstances the adviser ticked.
     circumstances: list[str] = field(default_factory=list)
+    # How the resident wants to hear from the network ("" when left to the default).
+    contact_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +93,9 @@ class Referral:
     consent: bool = False
     # Which of the network's circumstances apply: special category data, stored encrypted.
     circumstances: tuple[str, ...] = ()
+    # How the resident hears from the network: "sms", "email", or None (not at all, or the
+    # network sends residents no messages).
+    contact_by: str | None = None
 
 
 NO_CONSENT = (
@@ -78,8 +104,9 @@ NO_CONSENT = (
 )
 
 
-def check_referral(form: ReferralForm, network: Network) -> Referral:
-    """Every problem at once, each under its own field, so the adviser fixes them in one go."""
+def check_referral(form: ReferralForm, network: Network, *, messages: bool = False) -> Referral:
+    """Every problem at once, each under its own field, so the adviser fixes them in one go.
+    ``messages``: the network sends residents messages, so the form asked how."""
     errors: dict[str, str] = {}
     needs = tuple(dict.fromkeys(need for need in form.needs if need))
     unknown = [need for need in needs if need not in network.services]
@@ -103,6 +130,7 @@ def check_referral(form: ReferralForm, network: Network) -> Referral:
     if not phone and not email and Block.PHONE not in errors and Block.EMAIL not in errors:
         errors[Block.PHONE] = "Give a phone number or an e-mail address (at least one)."
 
+    contact_by = _contact_by(form, phone, email, errors) if messages else None
     district = _district(form.district, errors)
     if form.age_band and form.age_band not in AGE_BANDS:
         errors[Block.AGE_BAND] = "Choose an age band from the list."
@@ -138,7 +166,47 @@ def check_referral(form: ReferralForm, network: Network) -> Referral:
         organisation=" ".join(form.organisation.split()),
         consent=True,
         circumstances=circumstances,
+        contact_by=contact_by,
     )
+
+
+def is_mobile(phone: str | None) -> bool:
+    """Whether a (checked, UK) number can take a text message."""
+    if not phone:
+        return False
+    number = phonenumbers.parse(phone, "GB")
+    return phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
+def _contact_by(
+    form: ReferralForm, phone: str | None, email: str | None, errors: dict[str, str]
+) -> str | None:
+    """The resident's choice, or the default: a text to a mobile, else an e-mail, else none."""
+    chosen = form.contact_by.strip()
+    if chosen and chosen not in CONTACT_CHOICES:
+        errors[Block.HEAR_BY] = "Choose how the resident would like to hear from us."
+        return None
+    if not chosen:
+        return CONTACT_SMS if is_mobile(phone) else (CONTACT_EMAIL if email else None)
+    if chosen == CONTACT_SMS:
+        if Block.PHONE in errors:
+            return None
+        if not phone:
+            errors[Block.HEAR_BY] = "Give a mobile number above to send a text message."
+        elif not is_mobile(phone):
+            errors[Block.HEAR_BY] = (
+                "That number is a landline, which cannot take a text message: give a mobile, "
+                "or choose e-mail or not at all."
+            )
+        return CONTACT_SMS
+    if chosen == CONTACT_EMAIL:
+        if not email and Block.EMAIL not in errors:
+            errors[Block.HEAR_BY] = "Give an e-mail address above to send an e-mail."
+        return CONTACT_EMAIL
+    return None
 
 
 def _phone(text: str, errors: dict[str, str]) -> str | None:

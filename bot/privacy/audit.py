@@ -137,6 +137,7 @@ class Audit:
             handover = queries.get_handover(session=session, handover_id=handover_id)
             events = queries.events_of(session=session, handover_id=handover_id)
             seen = queries.accesses_of(session=session, handover_id=handover_id)
+            told = queries.resident_messages_of(session=session, handover_id=handover_id)
             erased_at = queries.resident_erased_at(session=session, handover_id=handover_id)
             # Decrypted only when asked for: the one place the export reads the details.
             resident = (
@@ -145,23 +146,43 @@ class Audit:
                 else None
             )
         names = names or (lambda user_id: "")
-        rows = [
-            {
-                "at": event.at,
-                "did_or_saw": "did",
-                "what": event.kind,
-                "user_id": event.actor_id or "(the bot)",
-                "from_state": event.from_state or "",
-                "to_state": event.to_state,
-                "provider": event.provider_id or "",
-                "reason": event.reason or "",
-                "note": (event.note or "") if with_details else "",
-            }
-            for event in events
-        ] + [
-            {"at": entry.at, "did_or_saw": "saw", "what": entry.what, "user_id": entry.viewer_id}
-            for entry in seen
-        ]
+        rows = (
+            [
+                {
+                    "at": event.at,
+                    "did_or_saw": "did",
+                    "what": event.kind,
+                    "user_id": event.actor_id or "(the bot)",
+                    "from_state": event.from_state or "",
+                    "to_state": event.to_state,
+                    "provider": event.provider_id or "",
+                    "reason": event.reason or "",
+                    "note": (event.note or "") if with_details else "",
+                }
+                for event in events
+            ]
+            + [
+                {
+                    "at": entry.at,
+                    "did_or_saw": "saw",
+                    "what": entry.what,
+                    "user_id": entry.viewer_id,
+                }
+                for entry in seen
+            ]
+            + [
+                # Each message to the resident: which, by what, and what became of it; never
+                # its content nor where it went.
+                {
+                    "at": message.sent_at or message.created_at,
+                    "did_or_saw": "told the resident",
+                    "what": f"{message.kind} by {message.channel}: {message.status}",
+                    "user_id": "(the bot)",
+                    "reason": f"Notify template {message.template_id}",
+                }
+                for message in told
+            ]
+        )
         rows.sort(key=lambda row: (row["at"], row["did_or_saw"] == "saw"))
         trail = io.StringIO()
         writer = csv.DictWriter(trail, fieldnames=TRAIL_COLUMNS, restval="")

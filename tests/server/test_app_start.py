@@ -28,6 +28,9 @@ SETTINGS = (
     "DATABASE_URL",
     "NETWORK_FILE",
     "HANDOVER_DATA_KEYS",
+    "NOTIFY_API_KEY",
+    "NOTIFY_BASE_URL",
+    "NOTIFY_CALLBACK_TOKEN",
 )
 
 
@@ -124,6 +127,48 @@ def test_an_invalid_data_key_is_one_sentence(folder, capsys, monkeypatch):
     assert err.startswith("Cannot start: HANDOVER_DATA_KEYS is not valid: key 2 of 2")
     assert "python -m storage.crypto new-key" in err and "not-a-key" not in err
     assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_a_notify_template_id_that_is_not_a_uuid_is_one_sentence_naming_it(
+    folder, capsys, monkeypatch
+):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    (folder / "network.yaml").write_text(
+        NETWORK_YAML + "notify:\n  templates:\n    check_in_sms: check-in-text\n"
+    )
+    code, err = start(capsys)
+    assert code == 2 and "`notify.templates.check_in_sms`" in err
+    assert "'check-in-text' is not a GOV.UK Notify template id" in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_a_notify_api_key_that_is_not_one_is_one_sentence(folder, capsys, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    monkeypatch.setenv("NOTIFY_API_KEY", "just-a-password")
+    code, err = start(capsys)
+    assert code == 2 and err.startswith("Cannot start: NOTIFY_API_KEY is not a GOV.UK Notify")
+    assert "just-a-password" not in err and len(err.splitlines()) == 1
+
+
+def test_without_a_notify_key_one_line_says_residents_get_no_messages(
+    folder, monkeypatch, fake, caplog
+):
+    from bot.settings import Mode
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", fake.bot_token)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+    caplog.set_level("INFO", logger="handover")
+    _, built, engine = app.build(Mode.SOCKET)
+    engine.dispose()
+    said = [r.getMessage() for r in caplog.records if "Notify" in r.getMessage()]
+    assert said == [
+        "GOV.UK Notify is off (no NOTIFY_API_KEY): residents get no texts or e-mails, "
+        "and the referral form does not ask how they would like to hear."
+    ]
+    assert built.bot.residents.enabled is False
 
 
 def test_a_token_slack_refuses_is_one_sentence(folder, capsys, monkeypatch, fake):
