@@ -1,4 +1,5 @@
-"""``python app.py --sandbox``: the real bot, a stand-in Slack, and a page to use them.
+"""``python app.py --sandbox``: the real bot, a stand-in Slack and a stand-in GOV.UK Notify,
+and a page to use them (with the resident's phone, where their texts and e-mails arrive).
 
 Two servers in one process: the stand-in Slack (Web API, files and the page) on the
 port the user asked for, and the bot's own production HTTP server on a free port.
@@ -19,16 +20,18 @@ from pathlib import Path
 from sqlmodel import Session, SQLModel, select
 
 from bot.delivery.outbox import Pacing
-from bot.directory.network import load_network
+from bot.directory.network import Network, NotifyTemplates, load_network
 from bot.directory.providers import sync_directory
 from bot.errors import ConfigError
 from bot.privacy.logs import configure_logging, keep_secret
-from sandbox import demo
+from sandbox import demo, notify_templates
 from sandbox.clock import SandboxClock
 from sandbox.history import make_history
+from sandbox.notify import FakeNotify
+from sandbox.notify.api import sandbox_messages
 from sandbox.slack import FakeSlack
 from sandbox.ui import SandboxUI
-from server.factory import create_app, make_client
+from server.factory import create_app, make_client, notify_client
 from server.web import Server
 from storage import crypto
 from storage.db import make_engine, session_factory, upgrade
@@ -60,13 +63,22 @@ def sandbox_data_key(folder: Path) -> str:
     return path.read_text().strip()
 
 
+def with_sandbox_templates(network: Network) -> Network:
+    """The network, with the stand-in Notify's templates where its file names none."""
+    if any(network.notify.templates.model_dump().values()):
+        return network
+    ids = {template.key: template.id for template in notify_templates.TEMPLATES}
+    notify = network.notify.model_copy(update={"templates": NotifyTemplates(**ids)})
+    return network.model_copy(update={"notify": notify})
+
+
 class Sandbox:
     """``history``: give a new (or reset) demo its eight weeks of handovers; tests of
     the bare workflow turn it off."""
 
     def __init__(self, *, port: int, folder: Path, listener_executor=None, history: bool = True):
         chosen = network_file()
-        self.network = load_network(chosen)
+        self.network = with_sandbox_templates(load_network(chosen))
         # The history is written for the example network's services, areas and providers.
         self.history = history and chosen == EXAMPLE_NETWORK
         # The wall clock, except while the demo's history is made (sandbox/history.py).
@@ -83,6 +95,12 @@ class Sandbox:
             # Messages the history posts carry the time of their step, as in Slack.
             wall_clock=lambda: self.clock.now().timestamp(),
         )
+        # The stand-in GOV.UK Notify, where residents' texts and e-mails arrive; it says
+        # "delivered" a moment after each, as Notify would.
+        self.notify = FakeNotify(auto_deliver=True, auto_deliver_delay=0.5)
+        notify_templates.seed(self.notify)
+        callback_token = secrets.token_hex(16)
+        keep_secret(callback_token, self.notify.api_key)
         self.fake.routes = SandboxUI(
             self.fake,
             self.personas,
@@ -90,6 +108,7 @@ class Sandbox:
             bot_url=lambda: f"http://127.0.0.1:{self.bot.port}/slack/events",
             reset=self.reset,
             timezone=self.network.network.timezone,
+            phone=lambda: sandbox_messages(self.notify),
         )
         data_key = sandbox_data_key(folder)
         keep_secret(data_key)
@@ -109,8 +128,11 @@ class Sandbox:
             listener_executor=listener_executor,
             # The stand-in Slack has no rate limits to keep under: no need to pace.
             pacing=Pacing(pace=timedelta(0)),
+            notify=notify_client(self.notify.api_key, self.notify.base_url),
+            notify_callback_token=callback_token,
         )
         self.bot = Server(self.app, self.engine, host="127.0.0.1", port=0)
+        self.notify.callback(f"http://127.0.0.1:{self.bot.port}/notify/callback", callback_token)
         if first_start and self.history:
             make_history(self.app, self.clock, self.fake, self.personas)
 
@@ -138,6 +160,7 @@ class Sandbox:
                 self.network, sessions=session_factory(self.engine), now=self.clock.now()
             )
             self.fake.reset()
+            self.notify.forget()
             demo.seed(self.fake, self.network, self.personas)
             if self.history:
                 make_history(self.app, self.clock, self.fake, self.personas)
@@ -151,6 +174,7 @@ class Sandbox:
     def stop(self, *_signal) -> None:
         self.bot.stop()
         self.fake.stop()
+        self.notify.close()
 
 
 def main(port: int) -> int:
@@ -177,4 +201,5 @@ def main(port: int) -> int:
     finally:
         sandbox.app.scheduler.shutdown()
         sandbox.fake.stop()
+        sandbox.notify.close()
     return 0

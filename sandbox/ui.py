@@ -40,8 +40,11 @@ class SandboxUI:
         bot_url: Callable[[], str],
         reset: Callable[[], None],
         timezone: str = "Europe/London",
+        phone: Callable[[], dict] | None = None,
     ):
         self.fake = fake
+        # The residents' texts and e-mails, from the stand-in GOV.UK Notify.
+        self.phone = phone
         # Dates and times on the page are the network's, whatever the browser's own
         # settings: a UK network reads 05/03/2025, not 03/05/2025.
         self.dates = {"locale": network_locale(timezone), "timezone": timezone}
@@ -61,6 +64,8 @@ class SandboxUI:
                 return _static("index.html")
             if request.method == "GET" and request.path.startswith("/static/"):
                 return _static(request.path.removeprefix("/static/"))
+            if request.method == "GET" and request.path == "/sandbox/phone":
+                return Reply(200, self.phone() if self.phone else {"recipients": []})
             if request.method == "GET" and request.path == "/sandbox/state":
                 query = {k: v[-1] for k, v in parse_qs(request.query).items()}
                 return Reply(200, self.state(**_only(query, "as", "conv", "thread")))
