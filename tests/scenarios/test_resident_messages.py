@@ -376,3 +376,29 @@ def test_the_audit_trail_lists_each_message_to_the_resident_never_its_content(sl
     assert "accepted by sms: sending" in line
     assert TEMPLATES["accepted_sms"].id in line
     assert "07911" not in export.trail and "Cleo from" not in export.trail
+
+
+def test_a_check_in_by_e_mail_when_the_resident_chose_e_mail(slack, fake, notify, clock):
+    refer(slack, email="sam@example.org", hear_by="email")
+    accept(slack, fake, date="2026-11-27")
+    at(clock, 30, 9)
+    slack.app.scheduler.tick()
+    sent = notify.sent_to("sam@example.org")
+    assert [n.template_id for n in sent] == [
+        TEMPLATES["accepted_email"].id,
+        TEMPLATES["check_in_email"].id,
+    ]
+    assert sent[-1].subject == "Has Northside CV Clinic been in touch about HO-0001?"
+
+
+def test_notify_unreachable_is_tried_again_later(slack, fake, notify, clock, db):
+    refer(slack)
+    notify.unreachable = True
+    try:
+        accept(slack, fake)
+    finally:
+        notify.unreachable = False
+    assert notify.sent_to(MOBILE) == [] and records(db)[-1][-1] == "waiting"
+    clock.advance(timedelta(seconds=5))
+    deliver(slack)
+    assert len(notify.sent_to(MOBILE)) == 1
