@@ -694,6 +694,7 @@ function renderEmpty(conv, isEmpty, data) {
   } else {
     step("As an adviser, type ", code("/handover"), " here and fill in the form.");
     step("Then switch to the provider's staff (persona menu) and accept it in their channel.");
+    step("Open ", h("strong", { text: "Resident's phone" }), ": the resident's text says who will contact them, and by when.");
     step("Come back: the app tells you in Messages, and Home lists your referrals.");
   }
   tip.append(steps);
