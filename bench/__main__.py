@@ -47,7 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
     parser.add_argument(
-        "--profile", action="store_true", help="print a pyinstrument profile of each digest"
+        "--profile",
+        action="store_true",
+        help="print pyinstrument profiles of the digest, its CSV and Send at each size",
     )
     return parser.parse_args(argv)
 

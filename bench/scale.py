@@ -130,6 +130,8 @@ def measure(
 
         if profile:
             _profile(digest, f"digest figures, {size:,} handovers on {backend}")
+            _profile(digest_csv, f"digest CSV, {size:,} handovers on {backend}")
+            _profile(send, f"choice Send, {size:,} handovers on {backend}")
         before = len(fake.timed)
         seconds = {
             "tick": timed(lambda: app.scheduler.tick(generate.NOW)),

@@ -599,3 +599,23 @@ def _texts(blocks):
         for item in block.get("fields", []) + block.get("elements", []):
             if isinstance(item, dict) and "text" in item:
                 yield item["text"]
+
+
+def test_the_csv_writes_times_in_the_networks_zone_in_summer_too(db, network):
+    """In July London is an hour ahead of UTC: the file says London's time, on either
+    database (PostgreSQL writes the times itself)."""
+    story = Story(db, network)
+    july = datetime(2026, 7, 14, 23, 30, tzinfo=UTC)  # 00:30 on Wednesday 15 July, in London
+    story.clock._now = july - H  # the story starts in November: this one in the summer
+    ref = story.raised(july, "cv")
+    story.accept(july + 2 * H, ref, date(2026, 7, 17))
+    with story.sessions() as session:
+        text = week_csv(
+            session,
+            start=datetime(2026, 7, 12, 23, tzinfo=UTC),
+            end=datetime(2026, 7, 19, 23, tzinfo=UTC),
+            network=network,
+        )
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert (row["created"], row["accepted_at"]) == ("2026-07-15 00:30", "2026-07-15 02:30")
+    assert row["contacted_at"] == "" and row["closed_at"] == ""
