@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
@@ -143,6 +145,31 @@ def _capacity(bot: Bot, command: dict, args: list[str], respond: Respond, client
     open_capacity(bot, client, _trigger(command), command["user_id"])
 
 
+def _button(bot: Bot, command: dict, args: list[str], respond: Respond, client: WebClient):
+    """A coordinator posts a Refer a resident button: here, or in the channel named."""
+    bot.handovers.access.require(command["user_id"], Right.REFER_BUTTON)
+    channel = channel_of(args[0]) if args else command.get("channel_id")
+    if not channel:
+        raise DomainError(f"Say where: `{COMMAND} button #channel`, or use it in that channel.")
+    bot.notifier.post_refer_button(channel, command["user_id"])
+    respond(
+        text=f"A *Refer a resident* button is on its way to <#{channel}>. Anyone there can "
+        "press it, from any workspace; if the bot is not in that channel, invite it first.",
+        response_type="ephemeral",
+    )
+
+
+def channel_of(word: str) -> str:
+    """A channel as Slack writes it in a command (``<#C0123|name>``) or its id."""
+    match = re.fullmatch(r"<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>|([CG][A-Z0-9]{2,})", word)
+    if not match:
+        raise DomainError(
+            f"Name the channel as Slack does when you type `#` and pick it: `{COMMAND} button "
+            "#channel` (or run it in that channel)."
+        )
+    return match.group(1) or match.group(2)
+
+
 _VERBS = {
     "": _open,
     "status": _status,
@@ -151,6 +178,7 @@ _VERBS = {
     "capacity": _capacity,
     "reopen": _reopen,
     "digest": _digest,
+    "button": _button,
     "erase": _erase,
     "audit": _audit,
 }

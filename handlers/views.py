@@ -73,11 +73,20 @@ def submit_choice(
         ack(response_action="update", view=again)
         return
     duplicate_of = acknowledged_ids(earlier)
+    # From another organisation's workspace (a Slack Connect channel's Refer button).
+    team = body["user"].get("team_id") or (body.get("team") or {}).get("id")
+    home = getattr(context.get("authorize_result"), "team_id", None)  # the bot's workspace
+    adviser_team = team if team and home and team != home else None
     choice = values.text(view, Block.DESTINATION)
     plan = bot.handovers.suggest(referral).split if choice == "split" else None
     if plan is not None:
         changes = bot.handovers.raise_split(
-            referral, adviser_id=adviser_id, request_key=key, plan=plan, duplicate_of=duplicate_of
+            referral,
+            adviser_id=adviser_id,
+            request_key=key,
+            plan=plan,
+            duplicate_of=duplicate_of,
+            adviser_team=adviser_team,
         )
     else:
         prefer = choice.removeprefix("provider:") if choice.startswith("provider:") else None
@@ -88,6 +97,7 @@ def submit_choice(
                 request_key=key,
                 prefer=prefer,
                 duplicate_of=duplicate_of,
+                adviser_team=adviser_team,
             )
         ]
     ack(response_action="update", view=sent_modal(changes))

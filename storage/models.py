@@ -188,6 +188,8 @@ class HandoverBase(SQLModel):
     context: str = Field(default="", max_length=600)
     adviser_id: str = Field(max_length=32, index=True)
     adviser_org: str = Field(default="", max_length=120)
+    # The adviser's own Slack workspace, when it is not the network's (Slack Connect).
+    adviser_team: str | None = Field(default=None, max_length=32)
 
 
 class Handover(HandoverBase, table=True):

@@ -430,3 +430,22 @@ def delivery_problem(*, channel: str, error: str, ref: str | None, held: bool) -
             )
         )
     return Message(text, render(blocks))
+
+
+def refer_button(network_name: str) -> Message:
+    """A message anyone in the channel can refer a resident from, whichever workspace they
+    are in: in a Slack Connect channel, people from other organisations' workspaces cannot
+    use the app's slash command, but can press its buttons."""
+    text = (
+        f"Referring a resident to *{escape(network_name)}*? Press the button: the referral "
+        "form opens for you, whichever organisation's workspace you are in."
+    )
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Refer a resident", action_id=Act.OPEN_NEW, style="primary")
+            ]
+        ),
+    ]
+    return Message(text=f"Refer a resident to {network_name}", blocks=render(blocks))

@@ -33,6 +33,8 @@ HELP = (
     f"• `{COMMAND} capacity`: say whether your organisation is taking handovers\n"
     f"• `{COMMAND} reopen HO-0042 [why]`: coordinators re-open a finished handover\n"
     f"• `{COMMAND} digest`: coordinators get the digest of the 7 days up to now in their channel\n"
+    f"• `{COMMAND} button [#channel]`: coordinators post a Refer a resident button, for "
+    "people from other workspaces in a shared channel\n"
     f"• `{COMMAND} erase HO-0042 <why>`: coordinators erase a resident's details on request\n"
     f"• `{COMMAND} audit HO-0042`: coordinators get who saw and did what, as a file\n"
     f"• `{COMMAND} help`: this message"

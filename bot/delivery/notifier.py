@@ -20,6 +20,7 @@ from bot.blocks.messages import (
     delivery_problem,
     directory_suggestion,
     provider_card,
+    refer_button,
     thread_line,
     unmatched_card,
     worker_details,
@@ -28,6 +29,7 @@ from bot.delivery.outbox import Outbox, Ref
 from bot.directory.network import Network
 from bot.followup.due import Due
 from bot.followup.reminders import Reminder
+from bot.handover.access import Right
 from bot.handover.handovers import Change, Handovers
 from bot.privacy.erasure import RETENTION, Erased
 from bot.text import day
@@ -127,6 +129,16 @@ class Notifier:
                         self._post_card(session, handover)
             session.commit()
         self.outbox.kick()
+
+    def post_refer_button(self, channel: str, actor_id: str) -> None:
+        """A coordinator puts a Refer a resident button in a channel (a Slack Connect one,
+        say, where other workspaces' people cannot use the slash command)."""
+        self.handovers.access.require(actor_id, Right.REFER_BUTTON)
+        with self.handovers.sessions() as session:
+            self.outbox.post(session, channel, refer_button(self.network.network.name))
+            session.commit()
+        if self.handovers.committed is not None:
+            self.handovers.committed()
 
     # -- the coordinators ---------------------------------------------------------------
 

@@ -59,6 +59,7 @@ class Right(StrEnum):
     CHASE = "chase"
     ERASE = "erase"
     DIGEST = "digest"
+    REFER_BUTTON = "refer_button"
     CAPACITY = "capacity"
     CONFIRM_DIRECTORY = "confirm_directory"
     RETRY_DELIVERY = "retry_delivery"
@@ -171,6 +172,14 @@ MATRIX: dict[Right, Entry] = {
         {COORDINATOR},
         "The digest is for the network's coordinators. Ask them for it, or use "
         f"`{COMMAND} mine` for your own handovers.",
+    ),
+    Right.REFER_BUTTON: _e(
+        A,
+        "post a Refer a resident button in a channel",
+        f"`{COMMAND} button`",
+        {COORDINATOR},
+        "Only the network's coordinators can post a Refer a resident button. Ask them to "
+        "post one in this channel.",
     ),
     Right.CAPACITY: _e(
         A,

@@ -184,6 +184,7 @@ class Handovers(Routing, DuplicateCheck):
         request_key: str | None = None,
         prefer: str | None = None,
         duplicate_of: Sequence[int] = (),
+        adviser_team: str | None = None,
     ) -> Change:
         """Store the referral first, then route it (to ``prefer`` if the adviser chose a
         provider that still fits). Never without the resident's consent. ``duplicate_of``:
@@ -192,7 +193,9 @@ class Handovers(Routing, DuplicateCheck):
         if not referral.consent:
             raise Refused(NO_CONSENT)
         try:
-            return self._raise(referral, adviser_id, request_key, prefer, duplicate_of)
+            return self._raise(
+                referral, adviser_id, request_key, prefer, duplicate_of, adviser_team
+            )
         except IntegrityError:
             # The same submission, delivered twice at once: the other delivery won.
             if request_key is None:
@@ -217,6 +220,7 @@ class Handovers(Routing, DuplicateCheck):
         request_key: str,
         plan: Split,
         duplicate_of: Sequence[int] = (),
+        adviser_team: str | None = None,
     ) -> list[Change]:
         """One handover per provider, each with the needs that provider covers. A duplicate
         sent anyway is one referral, so only the first part records it."""
@@ -229,6 +233,7 @@ class Handovers(Routing, DuplicateCheck):
                 request_key=f"{request_key}:{index}",
                 prefer=part.provider.id,
                 duplicate_of=duplicate_of if index == 0 else (),
+                adviser_team=adviser_team,
             )
             for index, (needs, part) in enumerate(plan.parts)
         ]
@@ -240,6 +245,7 @@ class Handovers(Routing, DuplicateCheck):
         request_key: str | None,
         prefer: str | None,
         duplicate_of: Sequence[int] = (),
+        adviser_team: str | None = None,
     ) -> Change:
         if request_key and (earlier := self._already_raised(request_key)):
             return earlier
@@ -255,6 +261,7 @@ class Handovers(Routing, DuplicateCheck):
                 context=referral.context,
                 adviser_id=adviser_id,
                 adviser_org=referral.organisation,
+                adviser_team=adviser_team,
                 consent_text=consent_text(referral.contact_by is not None),
                 consent_at=now,
                 consent_by=adviser_id,

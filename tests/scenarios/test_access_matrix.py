@@ -39,6 +39,7 @@ from tests.network import (
     CV_CHANNEL,
     CV_STAFF,
     CV_STAFF2,
+    GENERAL,
     OUTSIDER,
 )
 from tests.scenarios.helpers import GOOD_REFERRAL, refer
@@ -70,6 +71,7 @@ EXPECTED: dict[Right, set[str]] = {
     Right.CHASE: {"coordinator"},
     Right.ERASE: {"coordinator"},
     Right.DIGEST: {"coordinator"},
+    Right.REFER_BUTTON: {"coordinator"},
     Right.CAPACITY: {"provider", "coordinator"},
     Right.CONFIRM_DIRECTORY: {"provider", "coordinator"},
     Right.RETRY_DELIVERY: {"coordinator"},
@@ -344,6 +346,14 @@ def ok_digest(world):
     assert any("digest" in m["text"].lower() for m in world.fake.messages(COORD_CHANNEL))
 
 
+def do_refer_button(world):
+    world.slack.command(world.actor, "button", channel=GENERAL)
+
+
+def ok_refer_button(world):
+    assert any("Refer a resident" in str(m) for m in world.fake.messages(GENERAL))
+
+
 def do_retry_delivery(world):
     notice = next(
         m for m in reversed(world.fake.messages(COORD_CHANNEL)) if "could not be sent" in m["text"]
@@ -517,6 +527,7 @@ WAYS: dict[Right, Way] = {
     Right.CHASE: Way("accepted", do_chase, ok_chase),
     Right.ERASE: Way("closed", do_erase, ok_erase),
     Right.DIGEST: Way(None, do_digest, ok_digest),
+    Right.REFER_BUTTON: Way(None, do_refer_button, ok_refer_button),
     Right.CAPACITY: Way(None, do_capacity, ok_capacity),
     Right.CONFIRM_DIRECTORY: Way(None, do_confirm, ok_confirm),
     Right.RETRY_DELIVERY: Way("held", do_retry_delivery, ok_retry_delivery),
