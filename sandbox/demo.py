@@ -33,6 +33,21 @@ class Persona:
     role: str  # adviser | provider | coordinator
     org: str
     title: str  # the role in words (ROLE_TITLES)
+    # Another organisation's own Slack workspace (Slack Connect): its team id. None: the
+    # network's workspace.
+    team: str | None = None
+
+
+# A partner in its own workspace, who meets the network in a Slack Connect channel.
+PARTNER = Persona(
+    "U0PARTNER1",
+    "Rosa Lindqvist",
+    "adviser",
+    "Camden Refugee Partnership",
+    "adviser, in its own Slack workspace",
+    team="T0PARTNER1",
+)
+SHARED = "C0SHARED00"  # the Slack Connect channel the network shares with its partners
 
 
 def people(network: Network) -> list[Persona]:
@@ -49,6 +64,7 @@ def people(network: Network) -> list[Persona]:
     for index, user_id in enumerate(network.coordinators.users):
         name = _COORDINATOR_NAMES[index % len(_COORDINATOR_NAMES)]
         found.append(persona(user_id, name, "coordinator", COUNCIL))
+    found.append(PARTNER)
     return found
 
 
@@ -100,4 +116,8 @@ def seed(fake: FakeSlack, network: Network, personas: list[Persona]) -> None:
             provider.channel, name=channel_name(provider.id), members=[staff_id(provider.id)]
         )
     fake.add_channel(network.coordinators.channel, name="coordinators", members=coordinators)
-    fake.add_channel(GENERAL, name="general", members=[p.id for p in personas])
+    ours = [p.id for p in personas if p.team is None]
+    fake.add_channel(GENERAL, name="general", members=ours)
+    # Shared with the partners' own workspaces: the coordinators and the partners.
+    partners = [p.id for p in personas if p.team is not None]
+    fake.add_channel(SHARED, name="partners-shared", members=[*coordinators, *partners])

@@ -132,9 +132,18 @@ class Sandbox:
             notify_callback_token=callback_token,
         )
         self.bot = Server(self.app, self.engine, host="127.0.0.1", port=0)
+        self._refer_button()
         self.notify.callback(f"http://127.0.0.1:{self.bot.port}/notify/callback", callback_token)
         if first_start and self.history:
             make_history(self.app, self.clock, self.fake, self.personas)
+
+    def _refer_button(self) -> None:
+        """The coordinators' Refer a resident button in the channel shared with partners'
+        own workspaces, posted by the bot as `/handover button` would (once)."""
+        if self.fake.messages(demo.SHARED):
+            return
+        coordinator = next(p.id for p in self.personas if p.role == "coordinator")
+        self.app.bot.notifier.post_refer_button(demo.SHARED, coordinator)
 
     def _no_handovers(self) -> bool:
         with Session(self.engine) as session:
@@ -164,6 +173,7 @@ class Sandbox:
             demo.seed(self.fake, self.network, self.personas)
             if self.history:
                 make_history(self.app, self.clock, self.fake, self.personas)
+            self._refer_button()
         finally:
             if paused:
                 scheduler.resume()

@@ -200,6 +200,12 @@ class SandboxUI:
         channel = self._postable(me, conv)
         text = str(body.get("text", "")).strip()
         command, _, rest = text.partition(" ")
+        if command == "/handover" and me.team is not None:
+            # As in Slack Connect: the app is not installed in the partner's own workspace.
+            raise Refusal(
+                f"/handover is not a valid command in {me.org}'s workspace: use the Refer a "
+                "resident button the coordinators posted in #partners-shared."
+            )
         if command != "/handover":
             raise Refusal(f"{command} is not a command here: try /handover.")
         fields = requests.slash_command(
@@ -257,7 +263,7 @@ class SandboxUI:
                 message=message,
                 response_url=self.fake.response_url(me.id, channel, message["ts"]),
             )
-        self._send(requests.interaction(payload))
+        self._send(requests.interaction(_as_member(me, payload)))
         return {}
 
     def submit(self, body: dict) -> dict:
@@ -270,7 +276,7 @@ class SandboxUI:
             view=view,
             values=body.get("values") or {},
         )
-        answer = self._send(requests.interaction(payload))
+        answer = self._send(requests.interaction(_as_member(me, payload)))
         try:
             self.fake.answer_view_submission(me.id, answer)
         except ValueError as error:
@@ -389,6 +395,17 @@ class SandboxUI:
         except ValueError:
             return {"text": raw}
         return answer if isinstance(answer, dict) else {}
+
+
+def _as_member(me: Persona, payload: dict) -> dict:
+    """What Slack sends for someone from another organisation's workspace in a Slack
+    Connect channel: their own team, and a shared channel."""
+    if me.team is None:
+        return payload
+    payload["team"] = {"id": me.team}
+    payload["user"] = {**payload["user"], "team_id": me.team}
+    payload["is_ext_shared_channel"] = True
+    return payload
 
 
 APP_NAME = "Warm Handover"

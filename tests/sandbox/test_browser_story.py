@@ -124,9 +124,9 @@ def test_the_persona_menu_is_grouped_by_organisation_with_each_role(tab, sandbox
     expect(menu.locator("option")).to_have_count(len(sandbox.personas))
     groups = menu.locator("optgroup")
     providers = [p.name for p in sandbox.network.providers]
-    expect(groups).to_have_count(len(providers) + 2)
+    expect(groups).to_have_count(len(providers) + 3)
     labels = [groups.nth(i).get_attribute("label") for i in range(groups.count())]
-    assert labels == ["Kentish Town Job Club", *providers, "Council"]
+    assert labels == ["Kentish Town Job Club", *providers, "Council", "Camden Refugee Partnership"]
     esol = menu.locator("optgroup[label='Riverside ESOL Hub'] option")
     expect(esol).to_have_text(["Grace Adeyemi · Riverside ESOL Hub · provider staff"])
     expect(menu.locator("optgroup[label='Kentish Town Job Club'] option").first).to_have_text(

@@ -55,8 +55,13 @@ def test_people_come_by_organisation_with_their_role_in_words():
     network = load_network(EXAMPLE_NETWORK)
     personas = people(network)
     orgs = list(dict.fromkeys(p.org for p in personas))
-    assert orgs == ["Kentish Town Job Club", *(p.name for p in network.providers), "Council"]
-    titles = {p.role: p.title for p in personas}
+    assert orgs == [
+        "Kentish Town Job Club",
+        *(p.name for p in network.providers),
+        "Council",
+        "Camden Refugee Partnership",  # in its own workspace, met in a Slack Connect channel
+    ]
+    titles = {p.role: p.title for p in personas if p.team is None}
     assert titles == {
         "adviser": "adviser",
         "provider": "provider staff",

@@ -1,0 +1,36 @@
+"""A partner from another organisation's own Slack workspace, in the channel the network
+shares with it (Slack Connect): /handover is not theirs to use, the coordinators' Refer a
+resident button is."""
+
+from __future__ import annotations
+
+from sandbox.demo import PARTNER, staff_id
+from tests.sandbox.browser import be, card, expect, open_channel, type_in_composer
+
+
+def test_a_partner_refers_through_the_button_in_the_shared_channel(tab, sandbox):
+    page = tab
+    be(page, PARTNER.id)
+    open_channel(page, "partners-shared")
+    type_in_composer(page, "/handover")
+    expect(page.get_by_test_id("error")).to_contain_text("not a valid command")
+
+    page.locator("#message-list").get_by_role("button", name="Refer a resident").click()
+    modal = page.get_by_test_id("modal")
+    expect(modal.get_by_role("heading", name="New handover")).to_be_visible()
+    modal.get_by_label("English language (ESOL)").check()
+    modal.get_by_label("Resident's name").fill("Sam Resident")
+    modal.get_by_label("Phone").fill("07911 123456")
+    modal.get_by_label("Postcode district").fill("NW1")
+    modal.get_by_label("Age band").select_option(label="30-49")
+    modal.get_by_label("Your organisation").fill(PARTNER.org)
+    modal.get_by_label("The resident has agreed to this referral").check()
+    modal.get_by_role("button", name="Next").click()
+    modal.get_by_role("button", name="Send").click()
+    expect(modal).to_contain_text("HO-0001 is on its way to")
+    modal.get_by_role("button", name="Close").first.click()
+    expect(page.locator("#message-list")).not_to_contain_text("Sam Resident")
+
+    be(page, staff_id("esol-hub"))
+    open_channel(page, "handovers-esol-hub")
+    expect(card(page, "HO-0001")).to_contain_text(PARTNER.org)
