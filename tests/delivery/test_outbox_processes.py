@@ -21,13 +21,17 @@ from tests.network import CV_CHANNEL
 
 ROOT = Path(__file__).resolve().parents[2]
 PACE = 0.02  # seconds between posts to one channel (Slack's is about 1 s; tests are quick)
+# Where the pace itself is measured: a little slower, so a CI run's jitter is small beside it.
+MEASURED_PACE = 0.05
 
 
-def bot(db, fake, mode: str, count: int = 0, timeout: float = 10.0) -> subprocess.Popen:
+def bot(
+    db, fake, mode: str, count: int = 0, timeout: float = 10.0, pace: float = PACE
+) -> subprocess.Popen:
     url = db.url.render_as_string(hide_password=False)
     return subprocess.Popen(
         [sys.executable, "-m", "tests.delivery.outbox_process", url, fake.api_url, mode, str(count),
-         str(PACE), str(timeout)],
+         str(pace), str(timeout)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
@@ -96,17 +100,18 @@ def test_killed_mid_burst_and_restarted_every_card_arrives_once_in_order(db, fak
 
 
 def test_two_bots_delivering_at_once_send_each_message_once_at_one_pace(db, fake):
-    writer = bot(db, fake, "raise", 100)
+    writer = bot(db, fake, "raise", 100, pace=MEASURED_PACE)
     wait_for_line(writer, "raised")
-    second = bot(db, fake, "deliver")
+    second = bot(db, fake, "deliver", pace=MEASURED_PACE)
     finish(writer)
     finish(second)
     assert sorted(card_refs(fake)) == [f"HO-{n:04d}" for n in range(1, 101)]
     times = sorted(call.at for call in card_posts(fake))
     # The pace is shared through the database: two bots do not post twice as fast. Over
-    # any 25 paces one channel takes 25 posts and its burst allowance, plus two for the
-    # jitter of two bots and the fake on two cores (posts are paced when claimed, and
-    # counted here when they reach Slack).
-    window = 25 * PACE
+    # any 25 paces one channel takes 25 posts and its burst allowance, plus what 150 ms of
+    # jitter can bunch up: posts are paced when claimed and counted here when they reach
+    # Slack, and two bots and the fake share two cores with the rest of a CI run (at a
+    # 20 ms pace a busy run once bunched seven). Twice the pace would be 50.
+    window = 25 * MEASURED_PACE
     busiest = max(sum(1 for t in times if start <= t < start + window) for start in times)
-    assert busiest <= 25 + (Pacing().burst - 1) + 2
+    assert busiest <= 25 + (Pacing().burst - 1) + round(0.15 / MEASURED_PACE)
