@@ -26,6 +26,8 @@ const ROLE_HINTS = {
   provider: "Accepts or declines handovers in their organisation's channel.",
   coordinator: "Routes handovers no provider could take, and sees the whole network.",
 };
+// Someone from another organisation's own workspace, met in a Slack Connect channel.
+const PARTNER_HINT = "Refers residents with the Refer a resident button in #partners-shared.";
 const COMMANDS =
   "A command for the app: /handover opens the referral form; /handover help lists every command.";
 const ENTER_HINT = "Enter to send · Shift+Enter for a new line · /handover help lists the commands";
@@ -372,7 +374,7 @@ function renderSidebar(data) {
   if (ui.persona.value !== store.persona) ui.persona.value = store.persona;
   const me = (data.personas || []).find((p) => p.id === store.persona) || data.me;
   ui.personaOrg.textContent = me ? [me.org, me.title].filter(Boolean).join(" · ") : "";
-  ui.personaHint.textContent = me ? ROLE_HINTS[me.role] || "" : "";
+  ui.personaHint.textContent = me ? (me.team ? PARTNER_HINT : ROLE_HINTS[me.role] || "") : "";
 
   const channels = data.sidebar?.channels || [];
   const chKey = JSON.stringify(channels);

@@ -34,3 +34,10 @@ def test_a_partner_refers_through_the_button_in_the_shared_channel(tab, sandbox)
     be(page, staff_id("esol-hub"))
     open_channel(page, "handovers-esol-hub")
     expect(card(page, "HO-0001")).to_contain_text(PARTNER.org)
+
+
+def test_the_partners_hint_says_where_she_refers(tab, sandbox):
+    be(tab, PARTNER.id)
+    expect(tab.locator("#persona-hint")).to_have_text(
+        "Refers residents with the Refer a resident button in #partners-shared."
+    )
