@@ -17,6 +17,7 @@ class Callback(StrEnum):
     OUTCOME = "handover.outcome"
     DONE = "handover.done"
     CAPACITY = "directory.capacity"
+    REFER_BUTTON = "handover.refer_button"
 
 
 class Act(StrEnum):
@@ -29,6 +30,7 @@ class Act(StrEnum):
     WITHDRAW = "handover.withdraw"
     ROUTE = "handover.route"
     OPEN_NEW = "handover.open_new"
+    POST_REFER_BUTTON = "handover.post_refer_button"
     EDIT_REFERRAL = "handover.edit_referral"
     REOPEN = "handover.reopen"
     SNOOZE = "handover.snooze"
@@ -56,6 +58,7 @@ class Block(StrEnum):
     ORGANISATION = "organisation"
     CONSENT = "consent"
     HEAR_BY = "hear_by"  # how the resident hears from the network
+    REFER_CHANNEL = "refer_channel"  # where a Refer a resident button goes
     # the second step: where it goes
     DESTINATION = "destination"
     DUPLICATE = "duplicate"  # the same resident already has an open handover: send or stop

@@ -8,7 +8,14 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.blocks.modals import accept_modal, decline_modal, outcome_modal, referral_modal
+from bot.blocks.modals import (
+    accept_modal,
+    decline_modal,
+    outcome_modal,
+    refer_button_modal,
+    referral_modal,
+)
+from bot.handover.access import Right
 from bot.handover.lifecycle import Action
 from bot.handover.payloads import CardRef, load_referral
 from bot.ids import Act
@@ -89,6 +96,13 @@ def reopen(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
 
 
 @acknowledged
+def post_refer_button(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
+    """A coordinator, from App Home: choose where the Refer a resident button goes."""
+    bot.handovers.access.require(body["user"]["id"], Right.REFER_BUTTON)
+    open_form(client, body["trigger_id"], refer_button_modal())
+
+
+@acknowledged
 def new_from_home(bot: Bot, body: dict, action: dict, client: WebClient) -> None:
     open_referral(bot, client, body["trigger_id"], body["user"]["id"])
 
@@ -101,5 +115,6 @@ def register(app: App) -> None:
     app.action(Act.WITHDRAW)(withdraw)
     app.action(Act.ROUTE)(route_by_hand)
     app.action(Act.OPEN_NEW)(new_from_home)
+    app.action(Act.POST_REFER_BUTTON)(post_refer_button)
     app.action(Act.EDIT_REFERRAL)(edit_referral)
     app.action(Act.REOPEN)(reopen)

@@ -34,7 +34,7 @@ UNKEYED_VIEWS = {Callback.NEW_HANDOVER, Callback.CHOOSE}
 # Clicks that only open a form change nothing, and Slack opens one view per trigger_id:
 # the trigger is their key, so they claim no row (no write before their acknowledgement),
 # and a repeat is refused by Slack (exchanged_trigger_id), which open_form takes calmly.
-FORM_CLICKS = {Act.ACCEPT, Act.DECLINE, Act.OUTCOME, Act.OPEN_NEW}
+FORM_CLICKS = {Act.ACCEPT, Act.DECLINE, Act.OUTCOME, Act.OPEN_NEW, Act.POST_REFER_BUTTON}
 REMEMBER = timedelta(hours=1)  # Slack retries within minutes (at once, 1 min, 5 min)
 FORGET_EVERY = timedelta(minutes=10)
 KEY = "delivery_key"

@@ -17,7 +17,7 @@ def _element(view: dict, block_id: str) -> dict[str, Any]:
 
 def text(view: dict, block_id: str) -> str:
     element = _element(view, block_id)
-    for key in ("value", "selected_date"):
+    for key in ("value", "selected_date", "selected_conversation"):
         if isinstance(element.get(key), str):
             return typed(element[key])
     option = element.get("selected_option")

@@ -189,6 +189,21 @@ def submit_outcome(
     ack()
 
 
+def submit_refer_button(
+    ack: Ack, body: dict, view: dict, client: WebClient, respond: Respond, context
+) -> None:
+    bot: Bot = context["bot"]
+    channel = values.text(view, Block.REFER_CHANNEL)
+    if not channel:
+        raise InvalidInput({Block.REFER_CHANNEL: "Choose the channel."})
+    bot.notifier.post_refer_button(channel, body["user"]["id"])
+    said = (
+        f"A *Refer a resident* button is on its way to <#{channel}>. If the bot is not in "
+        "that channel, invite it: the coordinators' channel will say it could not be sent."
+    )
+    ack(response_action="update", view=notice_modal("Button posted", said))
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -202,3 +217,4 @@ def register(app: App) -> None:
     app.view(Callback.ACCEPT)(submit_accept)
     app.view(Callback.DECLINE)(submit_decline)
     app.view(Callback.OUTCOME)(submit_outcome)
+    app.view(Callback.REFER_BUTTON)(submit_refer_button)

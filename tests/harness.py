@@ -237,6 +237,10 @@ def fill(view: dict, answers: dict[str, Any]) -> dict:
             state["value"] = answer if answered else element.get("initial_value")
         elif kind == "datepicker":
             state["selected_date"] = answer if answered else element.get("initial_date")
+        elif kind == "conversations_select":
+            state["selected_conversation"] = (
+                answer if answered else element.get("initial_conversation")
+            )
         elif kind in ("static_select", "radio_buttons"):
             if answered:
                 state["selected_option"] = _option(element, answer) if answer is not None else None

@@ -94,6 +94,16 @@ def _withdraw_button(handover: Handover) -> ButtonElement:
 
 def _network_section(network: Network, counts: dict[str, int], unmatched) -> list:
     blocks: list = [DividerBlock(), HeaderBlock(text="Network")]
+    # For partners in other workspaces (Slack Connect), who cannot use the slash command.
+    blocks.append(
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Post a Refer a resident button", action_id=Act.POST_REFER_BUTTON
+                )
+            ]
+        )
+    )
     summary = " · ".join(
         f"{STATES[state]}: *{counts.get(state, 0)}*"
         for state in (State.PENDING, State.ACCEPTED, State.CONTACTED, State.UNMATCHED)

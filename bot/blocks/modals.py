@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     ContextBlock,
+    ConversationSelectElement,
     DatePickerElement,
     DividerBlock,
     InputBlock,
@@ -369,6 +370,35 @@ def outcome_modal(handover: Handover, *, provider_id: str) -> dict[str, Any]:
             Block.OUTCOME, "What happened?", OUTCOMES, Block.OUTCOME_NOTE, "Note"
         ),
     )
+
+
+def refer_button_modal() -> dict[str, Any]:
+    """Where a coordinator posts a Refer a resident button (a Slack Connect channel, say)."""
+    view = View(
+        type="modal",
+        callback_id=Callback.REFER_BUTTON,
+        title=PlainTextObject(text="Refer button"),
+        submit=PlainTextObject(text="Post"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="People from other organisations' workspaces in a shared channel "
+                    "cannot use `/handover`, but can press the app's buttons: post a "
+                    "*Refer a resident* button there and anyone can refer through it."
+                )
+            ),
+            InputBlock(
+                block_id=Block.REFER_CHANNEL,
+                label=PlainTextObject(text="Channel"),
+                element=ConversationSelectElement(
+                    action_id=Act.INPUT, placeholder="Choose a channel the bot is in"
+                ),
+                hint=PlainTextObject(text="Invite the bot to the channel first."),
+            ),
+        ],
+    )
+    return view.to_dict()
 
 
 def notice_modal(title: str, text: str) -> dict[str, Any]:

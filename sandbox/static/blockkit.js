@@ -473,6 +473,18 @@ function placeholderOf(element, fallback) {
   return element.placeholder ? plainText(element.placeholder) : fallback;
 }
 
+// The workspace's channels, as Slack lists the conversations someone can pick (in an input
+// only: the app uses it in modals).
+function conversationsSelect(element, ctx, { input = null } = {}) {
+  const select = el("select", { class: "bk-select", id: input?.controlId });
+  select.append(el("option", { value: "", disabled: true, text: placeholderOf(element, "Select a channel") }));
+  const channels = Object.entries(ctx.channels || {}).sort((a, b) => a[1].localeCompare(b[1]));
+  for (const [id, name] of channels) select.append(el("option", { value: id, text: `#${name}` }));
+  const initial = input?.state ? input.state.selected_conversation : element.initial_conversation;
+  select.value = initial && channels.some(([id]) => id === initial) ? initial : "";
+  return select;
+}
+
 function staticSelect(element, where, ctx, { input = null } = {}) {
   const options = allOptions(element);
   const select = el("select", { class: "bk-select", id: input?.controlId });
@@ -818,6 +830,9 @@ function inputBlock(block, ctx, blockId) {
     case "static_select":
       control = staticSelect(element, where, ctx, { input });
       break;
+    case "conversations_select":
+      control = conversationsSelect(element, ctx, { input });
+      break;
     case "datepicker":
       control = datepicker(element, where, ctx, { input });
       break;
@@ -1160,6 +1175,9 @@ export function collectValues(modalEl) {
         state.selected_option = control.value === "" ? null : clone(options[Number(control.value)]);
         break;
       }
+      case "conversations_select":
+        state.selected_conversation = control.value === "" ? null : control.value;
+        break;
       case "radio_buttons":
         state.selected_option = checkedOptions(control)[0] ?? null;
         break;

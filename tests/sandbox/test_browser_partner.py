@@ -41,3 +41,20 @@ def test_the_partners_hint_says_where_she_refers(tab, sandbox):
     expect(tab.locator("#persona-hint")).to_have_text(
         "Refers residents with the Refer a resident button in #partners-shared."
     )
+
+
+def test_a_coordinator_posts_the_button_from_app_home(tab, sandbox):
+    page = tab
+    be(page, sandbox.network.coordinators.users[0])
+    page.locator("#conv-home").click()
+    page.get_by_role("button", name="Post a Refer a resident button").click()
+    modal = page.get_by_test_id("modal")
+    expect(modal.get_by_role("heading", name="Refer button")).to_be_visible()
+    modal.get_by_label("Channel").select_option(label="#general")
+    modal.get_by_role("button", name="Post").click()
+    expect(modal).to_contain_text("is on its way to")
+    modal.get_by_role("button", name="Close").first.click()
+    open_channel(page, "general")
+    expect(
+        page.locator("#message-list").get_by_role("button", name="Refer a resident")
+    ).to_be_visible()

@@ -135,3 +135,29 @@ def test_the_button_here_and_only_for_coordinators(slack, fake):
     assert not any("Refer a resident" in str(m) for m in fake.messages(GENERAL))
     slack.command(COORDINATOR, "button general", channel=COORD_CHANNEL)
     assert "Name the channel as Slack does" in fake.ephemerals(COORDINATOR)[-1]["text"]
+
+
+def test_a_coordinator_posts_the_button_from_app_home(slack, fake):
+    fake.add_channel(SHARED, name="partners-shared", members=[COORDINATOR])
+    slack.open_home(COORDINATOR)
+    home = fake.home(COORDINATOR)
+    button = next(
+        element
+        for block in home["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["text"]["text"] == "Post a Refer a resident button"
+    )
+    slack.click(COORDINATOR, button["action_id"], home=True)
+    (modal,) = fake.open_views(COORDINATOR)
+    assert modal["title"]["text"] == "Refer button"
+    answer = slack.answer(slack.submit(COORDINATOR, {"refer_channel": None}))
+    assert answer["errors"] == {"refer_channel": "Choose the channel."}
+    answer = slack.answer(slack.submit(COORDINATOR, {"refer_channel": SHARED}))
+    assert "on its way to" in str(answer["view"])
+    assert "Refer a resident" in str(fake.messages(SHARED)[-1])
+
+
+def test_app_home_offers_the_button_only_to_coordinators(slack, fake):
+    slack.open_home(ADVISER)
+    assert "Post a Refer a resident button" not in str(fake.home(ADVISER))
