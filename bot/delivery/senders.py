@@ -199,9 +199,14 @@ class Slack:
         return None
 
     def _backoff(self, row: OutboxMessage) -> timedelta:
-        # ``attempts`` already counts this try.
-        seconds = min(2 ** max(row.attempts - 1, 0), self.pacing.backoff_max.total_seconds())
-        return timedelta(seconds=seconds * random.uniform(1.0, 1.25))
+        return backoff(row, self.pacing.backoff_max)
+
+
+def backoff(row: OutboxMessage, most: timedelta) -> timedelta:
+    """How long a message waits after a failed try: doubling, jittered, at most ``most``."""
+    # ``attempts`` already counts this try.
+    seconds = min(2 ** max(row.attempts - 1, 0), most.total_seconds())
+    return timedelta(seconds=seconds * random.uniform(1.0, 1.25))
 
 
 def _retry_after(exc: SlackApiError) -> int:

@@ -13,13 +13,13 @@ from sqlmodel import Session, col, select
 from bot.blocks.residents import not_delivered, not_sent
 from bot.clock import Clock
 from bot.delivery.claim import NOTIFY_PREFIX
-from bot.delivery.outbox import Outbox, Ref
+from bot.delivery.notifier import CARD
+from bot.delivery.outbox import Outbox
 from storage.db import SessionFactory
 from storage.models import Handover, OutboxMessage, Provider, ResidentMessage
 
 log = logging.getLogger("bot.residents")
 
-CARD = Ref(slot="card")
 # Notify's statuses that a receipt may carry; the last three are final failures.
 RECEIPT_STATUSES = frozenset(
     {"delivered", "permanent-failure", "temporary-failure", "technical-failure"}

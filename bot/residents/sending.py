@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 from datetime import timedelta
 
 from notifications_python_client.errors import APIError
@@ -20,6 +19,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
+from bot.delivery.claim import METHOD
+from bot.delivery.senders import backoff
 from bot.delivery.settle import Outcome
 from bot.residents.daytime import Daytime
 from bot.residents.messages import ACCEPTED
@@ -109,7 +110,7 @@ class NotifyLane:
         if status == 429:
             log.info("notify: rate limited; waiting a minute")
             outcome = Outcome(row, next_at=self.clock.now() + RATE_LIMIT_WAIT, error=said)
-            outcome.hold = ("method:" + row.method, self.clock.now() + RATE_LIMIT_WAIT)
+            outcome.hold = (METHOD + row.method, self.clock.now() + RATE_LIMIT_WAIT)
             return outcome
         if status >= 500:
             log.warning("notify: message %s: Notify answered %s; trying again", row.id, status)
@@ -119,8 +120,7 @@ class NotifyLane:
         return Outcome(row, status=Delivery.FAILED, error=said[:64], notify=True)
 
     def _again(self, row: OutboxMessage, error: str) -> Outcome:
-        seconds = min(2 ** max(row.attempts - 1, 0), BACKOFF_MAX.total_seconds())
-        wait = timedelta(seconds=seconds * random.uniform(1.0, 1.25))
+        wait = backoff(row, BACKOFF_MAX)
         return Outcome(row, next_at=self.clock.now() + wait, error=error[:64], in_doubt=True)
 
     def _find(self, reference: str) -> str | None:
