@@ -101,7 +101,7 @@ def build(mode, *, migrate: bool = True):
             "GOV.UK Notify is off (no NOTIFY_API_KEY): residents get no texts or e-mails, "
             "and the referral form does not ask how they would like to hear."
         )
-    elif not any(network.notify.templates.model_dump().values()):
+    elif not network.notify.templates.any:
         log.warning(
             "NOTIFY_API_KEY is set but the network file names no notify.templates: residents "
             "get no messages until it does (docs/notify-templates.md)."

@@ -65,7 +65,7 @@ def sandbox_data_key(folder: Path) -> str:
 
 def with_sandbox_templates(network: Network) -> Network:
     """The network, with the stand-in Notify's templates where its file names none."""
-    if any(network.notify.templates.model_dump().values()):
+    if network.notify.templates.any:
         return network
     ids = {template.key: template.id for template in notify_templates.TEMPLATES}
     notify = network.notify.model_copy(update={"templates": NotifyTemplates(**ids)})

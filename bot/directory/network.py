@@ -289,6 +289,11 @@ class NotifyTemplates(_Strict):
     def get(self, kind: str, channel: str) -> str | None:
         return getattr(self, f"{kind}_{channel}", None)
 
+    @property
+    def any(self) -> bool:
+        """Whether the file names any template at all."""
+        return any(self.model_dump().values())
+
 
 class NotifyRules(_Strict):
     """Messages to residents through GOV.UK Notify: their templates, and the hours in the

@@ -68,7 +68,7 @@ class ResidentMessages:
 
     def check_in(self, session: Session, handover: Handover, provider: Provider | None) -> None:
         """The promised date passed with no contact: once, whom to ask."""
-        if provider is None or self._sent_before(session, handover, CHECK_IN):
+        if provider is None:
             return
         resident = session.get(Resident, handover.id)
         fields = {
@@ -76,17 +76,20 @@ class ResidentMessages:
             "reference": handover.ref,
             "adviser_organisation": handover.adviser_org or YOUR_ADVISER,
         }
-        self._write(session, handover, resident, CHECK_IN, fields)
+        self._write(session, handover, resident, CHECK_IN, fields, once=True)
 
-    def _write(self, session, handover, resident, kind, fields, *, worker=None) -> None:
+    def _write(self, session, handover, resident, kind, fields, *, worker=None, once=False) -> None:
+        """Write one message of ``kind`` (``once``: unless one was written before)."""
         if not self.enabled or resident is None or resident.erased_at is not None:
             return
         channel = resident.contact_by
         template = self.network.notify.templates.get(kind, channel) if channel else None
         if channel not in CHANNELS or template is None:
             return  # not at all, or the network has no template for it
-        now = self.clock.now()
         earlier = self._count(session, handover, kind)
+        if once and earlier:
+            return
+        now = self.clock.now()
         reference = f"{handover.ref}-{kind}" + (f"-{earlier + 1}" if earlier else "")
         record = ResidentMessage(
             handover_id=handover.id,
@@ -127,6 +130,3 @@ class ResidentMessages:
                 col(ResidentMessage.kind) == kind,
             )
         ).one()
-
-    def _sent_before(self, session: Session, handover: Handover, kind: str) -> bool:
-        return self._count(session, handover, kind) > 0
