@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from .auth import authenticate
-from .errors import NotifyError, bad_request, not_found, validation_errors
+from .errors import NotifyError, bad_request, not_found, unexpected_properties, validation_errors
 from .records import FAILED_STATUSES, FILTER_STATUSES, NOTIFICATION_TYPES, ApiRequest, Notification
 from .sending import judge, parse_json
 from .server import DROP, Reply, Request
@@ -182,10 +182,7 @@ def _list(fake: FakeNotify, request: Request) -> Reply:
         problems.append("older_than is not a valid UUID")
     unexpected = [name for name in query if name not in _LIST_PARAMETERS]
     if unexpected:
-        verb = "was" if len(unexpected) == 1 else "were"
-        problems.append(
-            f"Additional properties are not allowed ({', '.join(unexpected)} {verb} unexpected)"
-        )
+        problems.append(unexpected_properties(unexpected))
     if problems:
         raise validation_errors(problems)
 

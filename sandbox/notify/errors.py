@@ -56,6 +56,12 @@ def validation_errors(messages: list[str]) -> NotifyError:
     )
 
 
+def unexpected_properties(names: list[str]) -> str:
+    """JSON schema's words for fields a request should not have had."""
+    verb = "was" if len(names) == 1 else "were"
+    return f"Additional properties are not allowed ({', '.join(names)} {verb} unexpected)"
+
+
 def not_found() -> NotifyError:
     """What Notify answers for a notification or template id it does not hold."""
     return NotifyError(404, "NoResultFound", "No result found")

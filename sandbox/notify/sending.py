@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from . import recipients
-from .errors import bad_request, validation_errors
+from .errors import bad_request, unexpected_properties, validation_errors
 from .templates import Template, too_long
 
 _STRING = ("string",)
@@ -134,10 +134,7 @@ def check_schema(kind: str, data) -> None:
     known = {name for name, _, _ in fields}
     unexpected = [name for name in data if name not in known]
     if unexpected:
-        verb = "was" if len(unexpected) == 1 else "were"
-        problems.append(
-            f"Additional properties are not allowed ({', '.join(unexpected)} {verb} unexpected)"
-        )
+        problems.append(unexpected_properties(unexpected))
     if problems:
         raise validation_errors(problems)
 

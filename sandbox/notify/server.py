@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from sandbox.serving import BackgroundServer
 
 
 @dataclass
@@ -48,29 +49,11 @@ class _HTTPServer(ThreadingHTTPServer):
         self.handler = handler
 
 
-class Server:
+class Server(BackgroundServer):
     """An HTTP server on 127.0.0.1, served from a daemon thread."""
 
     def __init__(self, handler: Handler, port: int = 0):
-        self._httpd = _HTTPServer(handler, port)
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def _serve(self) -> None:
-        # A short poll keeps shutdown() from adding half a second to every test.
-        self._httpd.serve_forever(poll_interval=0.01)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_HTTPServer(handler, port))
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+from sandbox.serving import BackgroundServer
 
 API_PREFIX = "/api/"
 RESPONSE_URL_PREFIX = "/response/"
@@ -64,7 +65,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.on_other = on_other
 
 
-class Server:
+class Server(BackgroundServer):
     """An HTTP server on 127.0.0.1 and a free port, served from a daemon thread."""
 
     def __init__(
@@ -74,28 +75,11 @@ class Server:
         on_other: OtherHandler | None = None,
         port: int = 0,
     ):
-        self._httpd = _HTTPServer(
-            on_api, on_response_url, on_other or (lambda request: Reply(404, "not_found")), port
+        super().__init__(
+            _HTTPServer(
+                on_api, on_response_url, on_other or (lambda request: Reply(404, "not_found")), port
+            )
         )
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def _serve(self) -> None:
-        # shutdown() waits up to one poll interval; the default 0.5 s would add half a
-        # second to every test that starts a fake.
-        self._httpd.serve_forever(poll_interval=0.01)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
