@@ -107,6 +107,7 @@ def build(mode, *, migrate: bool = True):
             "get no messages until it does (docs/notify-templates.md)."
         )
     callback = settings.notify_callback_token
+    public_url = settings.page_url(network)
     try:
         app = create_app(
             network=network,
@@ -115,6 +116,7 @@ def build(mode, *, migrate: bool = True):
             signing_secret=secret.get_secret_value() if mode is Mode.HTTP else None,
             notify=notify_client(notify_key, settings.notify_base_url) if notify_key else None,
             notify_callback_token=callback.get_secret_value() if callback else None,
+            public_url=public_url,
         )
     except BoltError as exc:
         raise ConfigError(

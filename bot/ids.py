@@ -75,3 +75,8 @@ class Block(StrEnum):
     CAPACITY_REASON = "capacity_reason"
     # cards
     CARD_ACTIONS = "card_actions"
+
+
+# Who acts from a handover's page, for a provider without Slack: the provider itself, as
+# whoever holds its e-mail's link (bot/byemail). Never the shape of a Slack user id.
+PAGE_ACTOR = "mail:"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
+from bot.byemail.pages import ProviderPages
 from bot.clock import Clock
 from bot.delivery.notifier import Notifier
 from bot.delivery.outbox import Outbox
@@ -39,5 +40,7 @@ class Bot:
     audit: Audit
     residents: ResidentMessages
     receipts: Receipts
+    # The handovers' pages of providers without Slack (served at /p/… by server/page).
+    pages: ProviderPages | None = None
     # What Notify's delivery receipts must carry (POST /notify/callback); None: refused.
     notify_callback_token: str | None = None

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     notify_api_key: SecretStr | None = None
     notify_base_url: str | None = None  # default: Notify's own API
     notify_callback_token: SecretStr | None = None  # Notify's delivery receipts carry it
+    # The bot's own public address (https://handover.example.org): the links in e-mails to
+    # providers without Slack open their handovers' pages under it.
+    public_url: str | None = None
 
     @field_validator(
         "slack_bot_token",
@@ -40,6 +43,7 @@ class Settings(BaseSettings):
         "notify_api_key",
         "notify_callback_token",
         "notify_base_url",
+        "public_url",
         mode="before",
     )
     @classmethod
@@ -112,6 +116,31 @@ class Settings(BaseSettings):
                 "NOTIFY_BASE_URL must be an http(s) URL such as https://api.notifications.service.gov.uk."
             )
         return key
+
+    def page_url(self, network) -> str | None:
+        """PUBLIC_URL, checked: required when a provider has only an e-mail address, whose
+        handovers can reach it only through GOV.UK Notify and a page of the bot's."""
+        only_email = [p.id for p in network.providers if p.active and p.channel is None]
+        url = (self.public_url or "").rstrip("/") or None
+        if url and not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "PUBLIC_URL must be the bot's public http(s) address, such as "
+                "https://handover.example.org."
+            )
+        if not only_email:
+            return url
+        if url is None:
+            raise ConfigError(
+                f"Set PUBLIC_URL (the bot's public https address) for the providers with only "
+                f"an `email:` ({', '.join(only_email)}): their e-mails link to a page there."
+            )
+        if not _present(self.notify_api_key) or not network.notify.templates.provider_email:
+            raise ConfigError(
+                f"The providers with only an `email:` ({', '.join(only_email)}) get their "
+                "handovers through GOV.UK Notify: set NOTIFY_API_KEY and "
+                "notify.templates.provider_email in the network file (docs/notify-templates.md)."
+            )
+        return url
 
     @property
     def api_url(self) -> str | None:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.errors import DomainError
+from bot.ids import PAGE_ACTOR
 from storage.models import DeclineReason, Outcome, State, Urgency, ref_number
 
 DECLINE_REASONS = {
@@ -114,6 +115,21 @@ def spreadsheet_row(values):
     if isinstance(values, dict):
         return {key: spreadsheet_cell(value) for key, value in values.items()}
     return [spreadsheet_cell(value) for value in values]
+
+
+def person(user_id: str | None, name: str | None = None) -> str:
+    """Someone as a message names them: a Slack mention, or for a worker of a provider
+    without Slack (who acts from the handover's page) the name they gave there."""
+    if not user_id:
+        return "someone"
+    if user_id.startswith(PAGE_ACTOR):
+        return f"{escape(name)} (by e-mail)" if name else "a worker (by e-mail)"
+    return f"<@{user_id}>"
+
+
+def named_worker(handover) -> str:
+    """The handover's named worker, as messages name them (``person``)."""
+    return person(handover.worker_id, handover.worker_name)
 
 
 def day(value: date | None) -> str:

@@ -51,6 +51,14 @@ TEMPLATES = (
         "find out what happened.",
         subject="Has ((organisation)) been in touch about ((reference))?",
     ),
+    NotifyTemplate(
+        "provider_email",
+        "6a3f1d52-7a4e-4f8e-9a57-0c2b8e6f1a05",
+        "email",
+        "((body))\n\n((link))\n\nThis e-mail never holds the resident's name or contact "
+        "details: they are on the handover's page, after you accept it.",
+        subject="((subject))",
+    ),
 )
 
 

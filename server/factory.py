@@ -14,6 +14,11 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
 
+from bot.byemail.codes import Codes
+from bot.byemail.links import PageLinks
+from bot.byemail.pages import ProviderPages
+from bot.byemail.sending import MailLane
+from bot.byemail.writer import ProviderMail
 from bot.clock import Clock, SystemClock
 from bot.delivery.notifier import Notifier
 from bot.delivery.outbox import Outbox, OutboxWorker, Pacing
@@ -33,6 +38,7 @@ from bot.residents.sending import NotifyLane
 from bot.services import Bot
 from handlers import register_all
 from server.acks import AnswersOnAck, signalling_ack
+from storage import crypto
 from storage.db import Sessions, session_factory
 
 log = logging.getLogger(__name__)
@@ -147,7 +153,10 @@ def create_app(
     pacing: Pacing | None = None,
     notify: NotificationsAPIClient | None = None,
     notify_callback_token: str | None = None,
+    public_url: str | None = None,
 ) -> HandoverApp:
+    """``public_url``: the bot's own address, for the links in e-mails to providers without
+    Slack (their handovers' pages are served at ``/p/…`` beside ``/slack/events``)."""
     clock = clock or SystemClock()
     sessions = session_factory(engine)
     moved = sync_directory(network, sessions=sessions, now=clock.now())
@@ -159,7 +168,15 @@ def create_app(
     outbox = Outbox(
         sessions=sessions.alone, client=outbox_client(client), clock=clock, pacing=pacing
     )
-    notifier = Notifier(outbox=outbox, network=network, handovers=handovers)
+    links = PageLinks(data_keys=crypto.keys_of(engine), public_url=public_url)
+    provider_mail = ProviderMail(
+        outbox=outbox,
+        network=network,
+        links=links,
+        clock=clock,
+        enabled=notify is not None and bool(public_url),
+    )
+    notifier = Notifier(outbox=outbox, network=network, handovers=handovers, mail=provider_mail)
     residents = ResidentMessages(
         network=network, outbox=outbox, clock=clock, enabled=notify is not None
     )
@@ -172,6 +189,9 @@ def create_app(
             clock=clock,
             daytime=residents.daytime,
         ).send
+        outbox.mail_lane = MailLane(
+            client=notify, sessions=sessions.alone, network=network, clock=clock
+        ).send
     outbox.on_refused = refused_or(receipts, notifier.refused)
     # Delivered once the request that wrote them has answered Slack.
     kick = sessions.after_unit(outbox.kick)
@@ -183,6 +203,15 @@ def create_app(
     directory.on_capacity, directory.committed = notifier.capacity_changed, kick
     if moved:
         notifier.channels_moved(moved)
+    audit = Audit(sessions=sessions, network=network, clock=clock, client=client)
+    pages = ProviderPages(
+        handovers=handovers,
+        links=links,
+        codes=Codes(clock=clock, data_keys=crypto.keys_of(engine)),
+        audit=audit,
+        network=network,
+        notify=notify,
+    )
     bot = Bot(
         network=network,
         handovers=handovers,
@@ -204,7 +233,8 @@ def create_app(
         client=client,
         privacy=privacy,
         outbox=outbox,
-        audit=Audit(sessions=sessions, network=network, clock=clock, client=client),
+        audit=audit,
+        pages=pages,
         residents=residents,
         receipts=receipts,
         notify_callback_token=notify_callback_token,

@@ -1,5 +1,6 @@
-"""HTTP mode: Slack's requests on ``POST /slack/events``, health on ``GET /healthz``, and
-GOV.UK Notify's delivery receipts on ``POST /notify/callback`` (server/receipts.py)."""
+"""HTTP mode: Slack's requests on ``POST /slack/events``, health on ``GET /healthz``,
+GOV.UK Notify's delivery receipts on ``POST /notify/callback`` (server/receipts.py), and
+the handovers' pages of providers without Slack on ``/p/<token>`` (server/page)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy.engine import Engine
 
 from server import gate, receipts
+from server.page import routes
+from storage import crypto
 from storage.db import database_answers
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ def wsgi_app(app: App, engine: Engine, *, signing_secret: str | None = None):
         or getattr(app, "signing_secret", None)
         or getattr(app, "_signing_secret", None)
     )
+    pages = page_routes(app, engine)
 
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
@@ -50,6 +54,8 @@ def wsgi_app(app: App, engine: Engine, *, signing_secret: str | None = None):
             )
             start_response(response.status, response.get_headers())
             return response.get_body()
+        if pages is not None and routes.is_page(environ.get("PATH_INFO", "")):
+            return pages(environ, start_response)
         if environ.get("PATH_INFO") == receipts.PATH:
             if environ.get("REQUEST_METHOD") != "POST":
                 start_response("405 Method Not Allowed", [("Allow", "POST")])
@@ -58,6 +64,19 @@ def wsgi_app(app: App, engine: Engine, *, signing_secret: str | None = None):
         return slack(environ, start_response)
 
     return application
+
+
+def page_routes(app: App, engine: Engine) -> routes.PageRoutes | None:
+    """The handovers' pages, where the app has them (a bare Bolt app has none)."""
+    bot = getattr(app, "bot", None)
+    if bot is None or bot.pages is None:
+        return None
+    return routes.PageRoutes(
+        bot.pages,
+        data_keys=crypto.keys_of(engine),
+        clock=bot.clock,
+        secure=bot.pages.links.public_url.startswith("https://"),
+    )
 
 
 class Server:

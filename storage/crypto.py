@@ -33,6 +33,7 @@ RESIDENT_COLUMNS = ("name", "phone", "email", "access_needs")
 ROTATED_COLUMNS = (*RESIDENT_COLUMNS, "circumstances")
 
 _ATTRIBUTE = "handover_data_cipher"
+_KEYS_ATTRIBUTE = "_handover_data_keys"
 _MATCH_ATTRIBUTE = "handover_match_keys"
 HOW_TO_MAKE = "run `python -m storage.crypto new-key` to make one"
 
@@ -75,7 +76,15 @@ def attach(engine: Engine, keys: str | Iterable[str] | None) -> Engine:
     """Give this engine the keys its EncryptedText columns use; returns the engine."""
     setattr(engine.dialect, _ATTRIBUTE, make_cipher(keys))
     setattr(engine.dialect, _MATCH_ATTRIBUTE, MatchKeys(parse_keys(keys)))
+    setattr(engine.dialect, _KEYS_ATTRIBUTE, parse_keys(keys))
     return engine
+
+
+def keys_of(engine: Engine) -> list[str]:
+    """The data keys given to this engine (newest first), for keys derived from them:
+    the signing keys of providers' page links (bot/byemail/links.py)."""
+    cipher_of(engine)
+    return list(getattr(engine.dialect, _KEYS_ATTRIBUTE))
 
 
 def cipher_of(dialect_or_bind) -> MultiFernet:

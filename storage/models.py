@@ -117,7 +117,9 @@ class Provider(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
+    # Empty for a provider without Slack, whose handovers go by e-mail (``email``).
     channel: str = Field(max_length=32)
+    email: str | None = Field(default=None, max_length=254)
     services: list[str] = _json_list()
     areas: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     age_min: int | None = None
@@ -222,6 +224,9 @@ class Handover(HandoverBase, table=True):
     match_reason: str | None = Field(default=None, max_length=500)
     routed_by_hand: bool = False
     worker_id: str | None = Field(default=None, max_length=32)
+    # The name a worker gave on the handover's page (a provider without Slack), where
+    # Slack has no profile to say it (migration 0018).
+    worker_name: str | None = Field(default=None, max_length=64)
     promised_contact_by: date | None = None
     outcome: str | None = Field(default=None, max_length=32)
     outcome_note: str | None = Field(default=None, max_length=600)
@@ -440,6 +445,7 @@ class Access(StrEnum):
     ERASE = "erase"  # a coordinator erased its details (and saw which handovers were erased)
     EXPORT = "export"  # the audit trail exported
     EXPORT_DETAILS = "export_details"  # exported with the resident's details
+    PAGE = "page"  # its page, opened from the e-mail to a provider without Slack
 
 
 class AccessEntry(SQLModel, table=True):
@@ -456,6 +462,23 @@ class AccessEntry(SQLModel, table=True):
     at: datetime | None = _timestamp(nullable=False)
     viewer_id: str = Field(max_length=32)
     what: str = Field(max_length=24)
+
+
+class PageCode(SQLModel, table=True):
+    """A one-time code e-mailed to a provider without Slack, for its worker to see the
+    resident's details again on the handover's page. Only a keyed hash of the code is kept;
+    it works once, for a short while, and only a few wrong tries are allowed."""
+
+    __tablename__ = "page_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handover_id: int = Field(foreign_key="handover.id", index=True)
+    provider_id: str = Field(max_length=64)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime | None = _timestamp(nullable=False)
+    expires_at: datetime | None = _timestamp(nullable=False)
+    used_at: datetime | None = _timestamp()
+    tries: int = 0
 
 
 class SlackDelivery(SQLModel, table=True):

@@ -33,6 +33,7 @@ LOAD_STATES = (State.PENDING, State.ACCEPTED, State.CONTACTED)
 FILE_FIELDS = (
     "name",
     "channel",
+    "email",
     "services",
     "areas",
     "age_min",

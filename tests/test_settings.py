@@ -173,3 +173,51 @@ def test_a_token_pasted_with_stray_whitespace_is_still_the_token():
 
 def test_the_mode_may_be_given_by_name():
     assert "SLACK_APP_TOKEN" in refusal("socket", slack_bot_token="xoxb-1")
+
+
+def test_public_url_is_required_for_a_provider_with_only_an_email_address():
+    import pytest
+
+    from bot.directory.network import parse_network
+    from bot.errors import ConfigError
+    from bot.settings import Settings
+    from sandbox import notify_templates
+    from tests.network import NETWORK_YAML
+
+    only_email = NETWORK_YAML.replace(
+        "providers:\n",
+        "providers:\n  - id: able\n    name: Able Works\n    email: team@able.example.org\n"
+        "    services: [cv]\n",
+        1,
+    )
+    network = parse_network(only_email + notify_templates.network_section(), source="n")
+    key = "test-" + "11111111-1111-1111-1111-111111111111-22222222-2222-2222-2222-222222222222"
+    with pytest.raises(ConfigError, match=r"Set PUBLIC_URL .* \(able\)"):
+        Settings(_env_file=None, notify_api_key=key).page_url(network)
+    with pytest.raises(ConfigError, match="http"):
+        Settings(_env_file=None, public_url="handover.example.org").page_url(network)
+    with pytest.raises(ConfigError, match=r"NOTIFY_API_KEY and notify\.templates\.provider_email"):
+        Settings(_env_file=None, public_url="https://h.example.org").page_url(network)
+    ready = Settings(_env_file=None, public_url="https://h.example.org/", notify_api_key=key)
+    assert ready.page_url(network) == "https://h.example.org"
+
+
+def test_a_provider_needs_a_channel_or_an_email_address_and_a_real_one():
+    import pytest
+
+    from bot.directory.network import parse_network
+    from bot.errors import ConfigError
+    from tests.network import NETWORK_YAML
+
+    neither = NETWORK_YAML.replace(
+        "providers:\n", "providers:\n  - id: lost\n    name: Lost\n    services: [cv]\n", 1
+    )
+    with pytest.raises(ConfigError, match=r"needs a `channel:` .* or an `email:`"):
+        parse_network(neither, source="n")
+    wrong = NETWORK_YAML.replace(
+        "providers:\n",
+        "providers:\n  - id: bad\n    name: Bad\n    email: not-an-address\n    services: [cv]\n",
+        1,
+    )
+    with pytest.raises(ConfigError, match=r"`providers\.0\.email` \(line \d+\) .*not an e-mail"):
+        parse_network(wrong, source="n")

@@ -23,7 +23,7 @@ from bot.directory.network import Network
 from bot.directory.providers import Overdue
 from bot.handover.payloads import CardRef
 from bot.ids import Act
-from bot.text import STATES, clip, day, escape
+from bot.text import STATES, clip, day, escape, named_worker
 from storage.models import Handover, Provider, State
 
 SECTION_LIMIT = 15  # rows a section shows; the home tab holds 100 blocks in all
@@ -185,7 +185,7 @@ def _queue_line(handover: Handover, network: Network) -> str:
     needs = ", ".join(network.service_label(n) for n in handover.needs)
     extra = ""
     if handover.worker_id:
-        extra = f" · <@{handover.worker_id}>"
+        extra = f" · {named_worker(handover)}"
     if handover.state == State.ACCEPTED:
         extra += f" · contact by {day(handover.promised_contact_by)}"
     area = f" · {handover.postcode_district}" if handover.postcode_district else ""

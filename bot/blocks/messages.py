@@ -34,6 +34,8 @@ from bot.text import (
     day,
     escape,
     label,
+    named_worker,
+    person,
     sentence,
 )
 from storage.models import DeclineReason, EventKind, Handover, Provider, Resident, State
@@ -74,12 +76,14 @@ def card_status(
             return ":hourglass_flowing_sand: Waiting for someone here to accept."
         case State.ACCEPTED:
             return (
-                f":white_check_mark: Accepted by <@{handover.worker_id}>; first contact by "
+                f":white_check_mark: Accepted by {named_worker(handover)}; "
+                f"first contact by "
                 f"*{day(handover.promised_contact_by)}*."
             )
         case State.CONTACTED:
             return (
-                f":telephone_receiver: First contact made by <@{handover.worker_id}>. "
+                f":telephone_receiver: First contact made by "
+                f"{named_worker(handover)}. "
                 "Record the outcome when you know it."
             )
         case State.CLOSED:
@@ -164,7 +168,7 @@ def provider_card(
 def thread_line(change: Change, network: Network) -> Message:
     """The line an event adds to the card's thread: the channel keeps the history."""
     handover = change.handover
-    actor = f"<@{change.actor_id}>" if change.actor_id else "The bot"
+    actor = person(change.actor_id, handover.worker_name) if change.actor_id else "The bot"
     match change.kind:
         case EventKind.ACCEPTED:
             text = (
@@ -223,7 +227,8 @@ def adviser_update(change: Change, network: Network) -> Message:
             )
         case EventKind.ACCEPTED:
             text = (
-                f":white_check_mark: {ref} accepted by <@{handover.worker_id}> at *{provider}*. "
+                f":white_check_mark: {ref} accepted by {named_worker(handover)} "
+                f"at *{provider}*. "
                 f"First contact promised by *{day(handover.promised_contact_by)}*."
             )
         case EventKind.DECLINED:
@@ -232,7 +237,8 @@ def adviser_update(change: Change, network: Network) -> Message:
             text = f":leftwards_arrow_with_hook: {sentence(declined)} {_onward(change)}"
         case EventKind.CONTACTED:
             text = (
-                f":telephone_receiver: <@{handover.worker_id}> at *{provider}* has made first "
+                f":telephone_receiver: {named_worker(handover)} at "
+                f"*{provider}* has made first "
                 f"contact for {ref}. The warm handover is done."
             )
         case EventKind.CLOSED:
@@ -406,8 +412,11 @@ PROBLEMS = {
 def delivery_problem(*, channel: str, error: str, ref: str | None, held: bool) -> Message:
     """To the coordinators: a message Slack would not take. The handover itself is safe."""
     where = f"<#{channel}>" if channel.startswith(("C", "G")) else f"<@{channel}>"
-    what = f"about *{ref}*" if ref else ""
     why = PROBLEMS.get(error, f"Slack said `{escape(error)}`")
+    if channel.startswith("mail:"):  # the e-mails of a provider without Slack
+        where = f"the e-mail address of `{escape(channel.removeprefix('mail:'))}`"
+        why = PROBLEMS.get(error, f"GOV.UK Notify said `{escape(error)}`")
+    what = f"about *{ref}*" if ref else ""
     if held:
         then = (
             "It is kept, with anything after it for that channel, and goes as soon as the "

@@ -22,7 +22,7 @@ from bot.text import clip, day, escape, when
 from storage.models import Handover, Provider
 
 
-def _hours(span) -> str:
+def working_hours(span) -> str:
     hours = span.total_seconds() / 3600
     return f"{hours:.0f} working hour{'s' if round(hours) != 1 else ''}"
 
@@ -36,8 +36,8 @@ def accept_reminder(handover: Handover, provider: Provider, waited, network: Net
     value = CardRef(h=handover.id, p=provider.id).dump()
     text = (
         f"<!channel> {handover.ref} ({escape(_needs(handover, network))}) has waited "
-        f"{_hours(waited)} for someone here to accept it. Can someone take it, or decline it "
-        "so it can go elsewhere?"
+        f"{working_hours(waited)} for someone here to accept it. Can someone take it, or "
+        "decline it so it can go elsewhere?"
     )
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=f":alarm_clock: {text}")),

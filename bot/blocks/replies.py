@@ -21,7 +21,19 @@ from bot.directory.network import Network
 from bot.handover.handovers import Status
 from bot.handover.payloads import CardRef
 from bot.ids import COMMAND, Act
-from bot.text import DECLINE_REASONS, OUTCOMES, STATES, aside, clip, day, escape, label, when
+from bot.text import (
+    DECLINE_REASONS,
+    OUTCOMES,
+    STATES,
+    aside,
+    clip,
+    day,
+    escape,
+    label,
+    named_worker,
+    person,
+    when,
+)
 from storage.models import EventKind, Handover, HandoverEvent, Provider
 
 HELP = (
@@ -77,7 +89,11 @@ def event_line(event: HandoverEvent, providers: dict[str, Provider], timezone: s
         words += " (on request)" if event.reason == "on_request" else " (retention period over)"
     if event.note and event.kind in (EventKind.DECLINED, EventKind.CLOSED):
         words += aside(escape(event.note))
-    who = f" by <@{event.actor_id}>" if event.actor_id and event.kind != EventKind.DECLINED else ""
+    who = (
+        f" by {person(event.actor_id)}"
+        if event.actor_id and event.kind != EventKind.DECLINED
+        else ""
+    )
     return f"• {when(event.at, timezone)}: {words}{who}"
 
 
@@ -93,7 +109,7 @@ def status_message(status: Status, network: Network, *, can_reopen: bool = False
         MarkdownTextObject(text=f"*Adviser*\n<@{handover.adviser_id}>"),
     ]
     if handover.worker_id:
-        fields.append(MarkdownTextObject(text=f"*Named worker*\n<@{handover.worker_id}>"))
+        fields.append(MarkdownTextObject(text=f"*Named worker*\n{named_worker(handover)}"))
         fields.append(
             MarkdownTextObject(text=f"*First contact by*\n{day(handover.promised_contact_by)}")
         )

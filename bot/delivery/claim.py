@@ -33,6 +33,10 @@ UPDATE = "chat.update"
 # lane of its own per resident ("resident:<handover id>"), unpaced by Slack's limits.
 NOTIFY_PREFIX = "notify."
 RESIDENT = "resident:"
+# E-mails to a provider without Slack go through GOV.UK Notify too: "mail.provider", in a
+# lane per provider ("mail:<provider id>").
+MAIL_PREFIX = "mail."
+PROVIDER_MAIL = "mail.provider"
 
 CHANNEL = "channel:"
 METHOD = "method:"

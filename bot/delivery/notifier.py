@@ -25,11 +25,13 @@ from bot.blocks.messages import (
     unmatched_card,
     worker_details,
 )
+from bot.byemail import mail
+from bot.byemail.writer import ProviderMail
 from bot.delivery.outbox import Outbox, Ref
 from bot.directory.network import Network
 from bot.followup.due import Due
 from bot.followup.reminders import Reminder
-from bot.handover.access import Right
+from bot.handover.access import Right, is_page_actor
 from bot.handover.handovers import Change, Handovers
 from bot.privacy.erasure import RETENTION, Erased
 from bot.text import day
@@ -44,10 +46,19 @@ UNMATCHED = Ref(slot="unmatched")
 
 
 class Notifier:
-    def __init__(self, *, outbox: Outbox, network: Network, handovers: Handovers):
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        network: Network,
+        handovers: Handovers,
+        mail: ProviderMail | None = None,
+    ):
         self.outbox = outbox
         self.network = network
         self.handovers = handovers
+        # The e-mails of providers without Slack (bot/byemail), where Slack has the card.
+        self.mail = mail
         outbox.on_refused = self.refused
 
     def publish(self, session: Session, change: Change) -> None:
@@ -58,7 +69,11 @@ class Notifier:
         handover = change.handover
         if change.kind != EventKind.CREATED:
             self._update_card(session, handover, change)
-        if change.kind == EventKind.ACCEPTED and change.actor_id:
+        if (
+            change.kind == EventKind.ACCEPTED
+            and change.actor_id
+            and not is_page_actor(change.actor_id)
+        ):  # a worker on the handover's page sees the details there
             details = worker_details(handover, change.resident, self.network)
             self.outbox.post(
                 session, change.actor_id, details, handover_id=handover.id, slot="details"
@@ -87,10 +102,13 @@ class Notifier:
 
     def _post_card(self, session: Session, handover: Handover) -> None:
         provider = self._provider(session, handover)
-        card = provider_card(
-            handover, card_provider=provider.id, provider=provider, network=self.network
-        )
-        self.outbox.post(session, provider.channel, card, handover_id=handover.id, slot="card")
+        if provider.channel:
+            card = provider_card(
+                handover, card_provider=provider.id, provider=provider, network=self.network
+            )
+            self.outbox.post(session, provider.channel, card, handover_id=handover.id, slot="card")
+        if self._by_mail(provider):
+            self.mail.card(session, handover, provider)
 
     def _update_card(self, session: Session, handover: Handover, change: Change) -> None:
         """Redraw the card the change happened on and add the event to its thread."""
@@ -98,8 +116,9 @@ class Notifier:
         if card_provider is None:
             # Unmatched: the only card is an old one whose provider already declined.
             return
+        self._mail_if_left(session, handover, card_provider, change)
         channel = card_provider.channel
-        if not self.outbox.has(session, handover, "card", channel):
+        if not channel or not self.outbox.has(session, handover, "card", channel):
             return
         card = provider_card(
             handover,
@@ -111,6 +130,26 @@ class Notifier:
         self.outbox.update(session, channel, card, of=CARD, handover_id=handover.id)
         line = thread_line(change, self.network)
         self.outbox.post(session, channel, line, handover_id=handover.id, thread=CARD)
+
+    def _mail_if_left(self, session, handover: Handover, provider: Provider, change) -> None:
+        """A provider without Slack hears that a handover left it, unless it did the leaving
+        itself (a decline from its page): its link no longer works."""
+        if not self._by_mail(provider) or not self.mail.has_card(session, handover, provider):
+            return
+        if is_page_actor(change.actor_id):
+            return
+        why = {
+            EventKind.WITHDRAWN: "the adviser withdrew it",
+            EventKind.ROUTED_BY_HAND: "a coordinator moved it to another provider",
+            EventKind.REOPENED: "a coordinator re-opened it, to route it again",
+        }.get(change.kind)
+        if change.kind == EventKind.ROUTED_BY_HAND and handover.provider_id == provider.id:
+            return  # routed here, not away
+        if why is not None:
+            self.mail.write(session, handover, provider, "left", mail.left(handover, provider, why))
+
+    def _by_mail(self, provider: Provider | None) -> bool:
+        return self.mail is not None and self.mail.reaches(provider)
 
     def channels_moved(self, moved: dict[str, tuple[str, str]]) -> None:
         """Providers whose channel the network file changed: waiting messages go to the new
@@ -176,8 +215,9 @@ class Notifier:
 
     def capacity_changed(self, session: Session, provider: Provider, actor_id: str) -> None:
         """The provider's channel hears that its capacity changed, and who changed it."""
-        notice = capacity_notice(provider, actor_id, provider.paused_until)
-        self.outbox.post(session, provider.channel, notice)
+        if provider.channel:
+            notice = capacity_notice(provider, actor_id, provider.paused_until)
+            self.outbox.post(session, provider.channel, notice)
 
     # -- reminders --------------------------------------------------------------------------
 
@@ -187,20 +227,35 @@ class Notifier:
         tz = self.network.network.timezone
         if provider is None:
             return
+        by_page = is_page_actor(handover.worker_id) and self._by_mail(provider)
+        link = self.mail.link(handover, provider) if self._by_mail(provider) else ""
         if kind == Due.ACCEPT_REMINDER:
-            if not self.outbox.has(session, handover, "card", provider.channel):
-                return
             waited = self.handovers.working_time.between(
                 handover.routed_at or handover.created_at, self.handovers.clock.now()
             )
+            if self._by_mail(provider) and self.mail.has_card(session, handover, provider):
+                words = reminders.working_hours(waited)
+                self.mail.write(session, handover, provider, "accept_reminder",
+                                mail.accept_reminder(handover, provider, words, link))  # fmt: skip
+            if not provider.channel or not self.outbox.has(
+                session, handover, "card", provider.channel
+            ):
+                return
             message = reminders.accept_reminder(handover, provider, waited, self.network)
             self.outbox.post(
                 session, provider.channel, message, handover_id=handover.id, thread=CARD
             )
+        elif kind in (Due.CONTACT_NUDGE, Due.CONTACT_NUDGE_AGAIN) and by_page:
+            again = kind == Due.CONTACT_NUDGE_AGAIN
+            self.mail.write(session, handover, provider, "contact_nudge",
+                            mail.contact_nudge(handover, again, link))  # fmt: skip
         elif kind in (Due.CONTACT_NUDGE, Due.CONTACT_NUDGE_AGAIN) and handover.worker_id:
             again = kind == Due.CONTACT_NUDGE_AGAIN
             self._dm(session, handover, handover.worker_id,
                      reminders.contact_nudge(handover, provider, again))  # fmt: skip
+        elif kind == Due.OUTCOME_ASK and by_page:
+            self.mail.write(session, handover, provider, "outcome_ask",
+                            mail.outcome_ask(handover, link))  # fmt: skip
         elif kind == Due.OUTCOME_ASK and handover.worker_id:
             self._dm(session, handover, handover.worker_id,
                      reminders.outcome_ask(handover, provider, tz))  # fmt: skip
@@ -222,6 +277,9 @@ class Notifier:
             )
             self._dm(session, handover, handover.adviser_id,
                      reminders.adviser_escalated(handover, provider, why))  # fmt: skip
+            if self._by_mail(provider):
+                self.mail.write(session, handover, provider, "escalated",
+                                mail.escalated(handover, why, link))  # fmt: skip
 
     # -- erasure ----------------------------------------------------------------------------
 

@@ -135,6 +135,20 @@ class Outbox(Courier):
         """A message to a resident (GOV.UK Notify), due ``at``: its payload names the
         template and its fields, never the resident's number or address."""
         channel = resident_channel(handover_id)
+        return self.enqueue(session, method, channel, handover_id, payload, slot=slot, at=at)
+
+    def enqueue(
+        self,
+        session: Session,
+        method: str,
+        channel: str,
+        handover_id: int,
+        payload: dict,
+        *,
+        slot: str,
+        at: datetime,
+    ) -> OutboxMessage:
+        """A message that is not Slack's (GOV.UK Notify's), in the lane ``channel``."""
         row = OutboxMessage(
             key=f"{handover_id}:{channel}",
             handover_id=handover_id,

@@ -24,7 +24,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
-from bot.delivery.claim import CHANNEL, CHANNEL_HELD, METHOD, NOTIFY_PREFIX, POST, Target, is_dm
+from bot.delivery.claim import (
+    CHANNEL,
+    CHANNEL_HELD,
+    MAIL_PREFIX,
+    METHOD,
+    NOTIFY_PREFIX,
+    POST,
+    Target,
+    is_dm,
+)
 from bot.delivery.pacing import Pacing
 from bot.delivery.settle import CHANNEL_REFUSED, Outcome
 from storage.models import Delivery, OutboxMessage
@@ -89,6 +98,8 @@ class Slack:
     pacing: Pacing
     # Sends a message to a resident (bot/residents/sending.py); None: Notify is not set up.
     resident_lane: Callable[[OutboxMessage], Outcome] | None = None
+    # Sends an e-mail to a provider without Slack (bot/byemail/sending.py).
+    mail_lane: Callable[[OutboxMessage], Outcome] | None = None
 
     def _send(self, row: OutboxMessage, target: Target, lane: Lane) -> Outcome:
         now = self.clock.now()
@@ -99,6 +110,10 @@ class Slack:
                 # Notify was set up when it was written, and is not now: it waits.
                 return Outcome(row, next_at=now + self.pacing.held_retry, error="notify_off")
             return self.resident_lane(row)
+        if row.method.startswith(MAIL_PREFIX):
+            if self.mail_lane is None:
+                return Outcome(row, next_at=now + self.pacing.held_retry, error="notify_off")
+            return self.mail_lane(row)
         if row.method == POST and lane.refused:
             return Outcome(row, status=Delivery.HELD, error=CHANNEL_HELD,
                            next_at=now + self.pacing.held_retry)  # fmt: skip

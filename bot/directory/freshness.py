@@ -34,6 +34,8 @@ class FreshnessNotifier:
         """The scheduler's due-check: one nudge in its own channel for each provider due."""
         nudged = 0
         for provider in self.directory.nudges_due(now):
+            if not provider.channel:
+                continue  # a provider without Slack: the coordinators keep its entry fresh
             message = confirm_nudge(provider, self.network, self.directory.capacity(provider))
 
             def say(session, provider=provider, message=message) -> None:

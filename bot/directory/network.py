@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.directory.yamltext import YamlProblem, line_of, read_yaml
@@ -95,7 +96,10 @@ class Reminders(_Strict):
 class ProviderEntry(_Strict):
     id: str
     name: str
-    channel: str
+    # Where its handovers go: a Slack channel, an e-mail address (a provider without
+    # Slack, which acts on each handover from a page of the bot's), or both.
+    channel: str | None = None
+    email: str | None = None
     services: list[str] = Field(min_length=1)
     areas: list[str] | None = None
     ages: str | None = None
@@ -132,10 +136,35 @@ class ProviderEntry(_Strict):
 
     @field_validator("channel")
     @classmethod
-    def _channel(cls, value: str) -> str:
-        if not _CHANNEL.match(value):
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL.match(value):
             raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD)")
         return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return validate_email(str(value).strip(), check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise ValueError(
+                f"{value!r} is not an e-mail address (like team@example.org)"
+            ) from None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> ProviderEntry:
+        if self.channel is None and self.email is None:
+            raise ValueError(
+                "needs a `channel:` (its Slack channel) or an `email:` (for a provider "
+                "without Slack), or both"
+            )
+        return self
+
+    @property
+    def by_email_only(self) -> bool:
+        return self.channel is None
 
     @field_validator("areas")
     @classmethod
@@ -271,6 +300,8 @@ class NotifyTemplates(_Strict):
     accepted_email: str | None = None
     check_in_sms: str | None = None
     check_in_email: str | None = None
+    # To a provider without Slack: each handover, reminder and one-time code.
+    provider_email: str | None = None
 
     @field_validator("*")
     @classmethod

@@ -64,7 +64,8 @@ def sync_directory(
             Provider(
                 id=entry.id,
                 name=entry.name,
-                channel=entry.channel,
+                channel=entry.channel or "",
+                email=entry.email,
                 services=list(entry.services),
                 areas=list(entry.areas) if entry.areas is not None else None,
                 age_min=ages[0] if ages else None,
@@ -82,7 +83,7 @@ def sync_directory(
     return {
         row.id: (before[row.id], row.channel)
         for row in rows
-        if row.id in before and before[row.id] != row.channel
+        if row.id in before and before[row.id] and row.channel and before[row.id] != row.channel
     }
 
 

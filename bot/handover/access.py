@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.errors import Refused
-from bot.ids import COMMAND
+from bot.ids import COMMAND, PAGE_ACTOR
 from bot.text import escape
 
 if TYPE_CHECKING:
@@ -295,6 +295,15 @@ def _nobody(channel: str, user_id: str) -> bool:
     return False
 
 
+def page_actor(provider_id: str) -> str:
+    """The actor id of a provider's page (at most 32 characters, as Slack user ids)."""
+    return f"{PAGE_ACTOR}{provider_id}"[:32]
+
+
+def is_page_actor(user_id: str | None) -> bool:
+    return bool(user_id) and user_id.startswith(PAGE_ACTOR)
+
+
 class Access:
     """Works out a person's roles (asking Slack only when it must) and checks ``MATRIX``."""
 
@@ -319,10 +328,14 @@ class Access:
             roles.add(Role.WORKER)
         if self.network.is_coordinator(user_id):
             roles.add(Role.COORDINATOR)
+        if provider is not None and user_id == page_actor(provider.id):
+            roles.add(Role.PROVIDER)  # the link in its e-mail, checked by bot/byemail
         if (
             Role.PROVIDER in wanted
             and not roles & set(wanted)
             and provider is not None
+            and provider.channel
+            and not is_page_actor(user_id)
             and self.membership(provider.channel, user_id)
         ):
             roles.add(Role.PROVIDER)

@@ -32,7 +32,7 @@ from bot.handover.matching import (
 from bot.handover.referral import NO_CONSENT, Referral, consent_text
 from bot.handover.routing import Routing, routed_to, storable_circumstances
 from bot.ids import Block
-from bot.text import clip, escape
+from bot.text import clip, escape, named_worker
 from storage import queries, residents
 from storage.db import SessionFactory
 from storage.models import (
@@ -327,12 +327,25 @@ class Handovers(Routing, DuplicateCheck):
         return add_working_days(self._today(), days)
 
     def accept(
-        self, handover_id: int, *, card_provider: str, actor_id: str, contact_by: date
+        self,
+        handover_id: int,
+        *,
+        card_provider: str,
+        actor_id: str,
+        contact_by: date,
+        worker_name: str | None = None,
     ) -> Change:
+        """``worker_name``: the name a worker gave on the handover's page (a provider
+        without Slack); Slack says a Slack user's."""
         if contact_by < self._today():
             raise InvalidInput({Block.CONTACT_BY: "Choose today or a later date."})
         with self._transition(Action.ACCEPT, handover_id, card_provider, actor_id) as step:
-            step.apply(worker_id=actor_id, promised_contact_by=contact_by, accepted_at=step.now)
+            step.apply(
+                worker_id=actor_id,
+                worker_name=worker_name,
+                promised_contact_by=contact_by,
+                accepted_at=step.now,
+            )
             step.record(
                 note=f"first contact by {contact_by.isoformat()}",
                 working_seconds=self._since_raised(step),
@@ -423,6 +436,7 @@ class Handovers(Routing, DuplicateCheck):
             step.apply(
                 provider_id=None,
                 worker_id=None,
+                worker_name=None,
                 promised_contact_by=None,
                 outcome=None,
                 outcome_note=None,
@@ -613,7 +627,8 @@ class Handovers(Routing, DuplicateCheck):
         name = escape(provider.name) if provider else "the provider"
         match handover.state:
             case State.ACCEPTED:
-                return f"{handover.ref} was already accepted by <@{handover.worker_id}> ({name})."
+                who = named_worker(handover)
+                return f"{handover.ref} was already accepted by {who} ({name})."
             case State.CONTACTED:
                 return f"{handover.ref} already has first contact recorded ({name})."
             case State.CLOSED:

@@ -15,6 +15,7 @@ from bot.delivery.claim import NOTIFY_PREFIX
 from bot.delivery.outbox import Outbox
 from bot.directory.network import Network
 from bot.followup.due import Due
+from bot.ids import PAGE_ACTOR
 from bot.residents.daytime import Daytime
 from bot.text import day
 from storage.models import EventKind, Handover, Provider, Resident, ResidentMessage
@@ -22,6 +23,7 @@ from storage.models import EventKind, Handover, Provider, Resident, ResidentMess
 ACCEPTED = "accepted"
 CHECK_IN = "check_in"
 CHANNELS = ("sms", "email")
+SOMEONE = "a worker"  # when the worker's first name cannot be said
 # Said when the adviser gave no organisation: whom the resident asks if nobody calls.
 YOUR_ADVISER = "the adviser who referred you"
 
@@ -64,7 +66,11 @@ class ResidentMessages:
             "reference": handover.ref,
             "adviser_organisation": handover.adviser_org or YOUR_ADVISER,
         }
-        self._write(session, handover, resident, ACCEPTED, fields, worker=handover.worker_id)
+        worker = handover.worker_id
+        if worker and worker.startswith(PAGE_ACTOR):  # named on the page: no Slack profile
+            fields["worker_name"] = (handover.worker_name or "").split(" ")[0] or SOMEONE
+            worker = None
+        self._write(session, handover, resident, ACCEPTED, fields, worker=worker)
 
     def check_in(self, session: Session, handover: Handover, provider: Provider | None) -> None:
         """The promised date passed with no contact: once, whom to ask."""

@@ -87,7 +87,7 @@ class Receipts:
         message = build(ref=handover.ref, channel=record.channel, kind=record.kind, **extra)
         self.outbox.post(session, handover.adviser_id, message, handover_id=handover.id)
         provider = session.get(Provider, handover.provider_id) if handover.provider_id else None
-        if card and provider is not None:
+        if card and provider is not None and provider.channel:
             self.outbox.post(
                 session, provider.channel, message, handover_id=handover.id, thread=CARD
             )

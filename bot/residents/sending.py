@@ -23,7 +23,7 @@ from bot.delivery.claim import METHOD
 from bot.delivery.senders import backoff
 from bot.delivery.settle import Outcome
 from bot.residents.daytime import Daytime
-from bot.residents.messages import ACCEPTED
+from bot.residents.messages import ACCEPTED, SOMEONE
 from storage.db import SessionFactory
 from storage.models import Delivery, Handover, OutboxMessage, Resident, State
 
@@ -34,71 +34,15 @@ log = logging.getLogger("bot.residents")
 STILL_TRUE = {ACCEPTED: (State.ACCEPTED,), "check_in": (State.ACCEPTED,)}
 RATE_LIMIT_WAIT = timedelta(seconds=60)  # Notify's limits are per minute
 BACKOFF_MAX = timedelta(minutes=30)
-SOMEONE = "a worker"  # when Slack cannot say the worker's first name
 
 
-class NotifyLane:
-    """Sends residents' messages through GOV.UK Notify's client."""
+class NotifyTries:
+    """What every message through GOV.UK Notify's client shares: a try's outcome from what
+    Notify answered, and the look-up of a try whose answer was lost."""
 
-    def __init__(
-        self,
-        *,
-        client: NotificationsAPIClient,
-        sessions: SessionFactory,
-        slack: WebClient,
-        clock: Clock,
-        daytime: Daytime,
-    ):
+    def __init__(self, *, client: NotificationsAPIClient, clock: Clock):
         self.client = client
-        self.sessions = sessions
-        self.slack = slack
         self.clock = clock
-        self.daytime = daytime
-
-    def send(self, row: OutboxMessage) -> Outcome:
-        now = self.clock.now()
-        if not self.daytime.allows(now):
-            return Outcome(row, next_at=self.daytime.next_allowed(now), error="night")
-        message = json.loads(row.payload or "{}")
-        reference = message.get("reference") or ""
-        with self.sessions() as session:
-            handover = session.get(Handover, row.handover_id)
-            resident = session.get(Resident, row.handover_id)
-            if handover is None or resident is None or resident.erased_at is not None:
-                return Outcome(row, status=Delivery.CANCELLED, error="erased")
-            if handover.state not in STILL_TRUE.get(message.get("kind"), (handover.state,)):
-                return Outcome(row, status=Delivery.CANCELLED, error=f"handover_{handover.state}")
-            to = resident.phone if row.method.endswith("sms") else resident.email
-        if not to:
-            return Outcome(row, status=Delivery.FAILED, error="no_address", notify=True)
-        if row.in_doubt:
-            found = self._find(reference)
-            if found is not None:
-                return self._sent(row, found)
-        fields = dict(message.get("personalisation") or {})
-        if "worker" in message:
-            fields["worker_name"] = self._first_name(message["worker"])
-        try:
-            if row.method.endswith("sms"):
-                answer = self.client.send_sms_notification(
-                    phone_number=to,
-                    template_id=message["template_id"],
-                    personalisation=fields,
-                    reference=reference,
-                )
-            else:
-                answer = self.client.send_email_notification(
-                    email_address=to,
-                    template_id=message["template_id"],
-                    personalisation=fields,
-                    reference=reference,
-                )
-        except APIError as error:
-            return self._refused(row, error)
-        except Exception as error:  # the network: Notify may or may not have it
-            log.warning("notify: message %s failed: %s", row.id, type(error).__name__)
-            return self._again(row, "network")
-        return self._sent(row, answer.get("id"))
 
     def _sent(self, row: OutboxMessage, notify_id: str | None) -> Outcome:
         return Outcome(row, status=Delivery.SENT, sent_at=self.clock.now(),
@@ -134,6 +78,67 @@ class NotifyLane:
             if notification.get("reference") == reference:
                 return notification.get("id")
         return None
+
+    def _deliver(self, row: OutboxMessage, reference: str, send) -> Outcome:
+        """One try: ``send()`` calls the client, once an earlier try in doubt was looked up."""
+        if row.in_doubt:
+            found = self._find(reference)
+            if found is not None:
+                return self._sent(row, found)
+        try:
+            answer = send()
+        except APIError as error:
+            return self._refused(row, error)
+        except Exception as error:  # the network: Notify may or may not have it
+            log.warning("notify: message %s failed: %s", row.id, type(error).__name__)
+            return self._again(row, "network")
+        return self._sent(row, answer.get("id"))
+
+
+class NotifyLane(NotifyTries):
+    """Sends residents' messages through GOV.UK Notify's client."""
+
+    def __init__(
+        self,
+        *,
+        client: NotificationsAPIClient,
+        sessions: SessionFactory,
+        slack: WebClient,
+        clock: Clock,
+        daytime: Daytime,
+    ):
+        super().__init__(client=client, clock=clock)
+        self.sessions = sessions
+        self.slack = slack
+        self.daytime = daytime
+
+    def send(self, row: OutboxMessage) -> Outcome:
+        now = self.clock.now()
+        if not self.daytime.allows(now):
+            return Outcome(row, next_at=self.daytime.next_allowed(now), error="night")
+        message = json.loads(row.payload or "{}")
+        reference = message.get("reference") or ""
+        with self.sessions() as session:
+            handover = session.get(Handover, row.handover_id)
+            resident = session.get(Resident, row.handover_id)
+            if handover is None or resident is None or resident.erased_at is not None:
+                return Outcome(row, status=Delivery.CANCELLED, error="erased")
+            if handover.state not in STILL_TRUE.get(message.get("kind"), (handover.state,)):
+                return Outcome(row, status=Delivery.CANCELLED, error=f"handover_{handover.state}")
+            to = resident.phone if row.method.endswith("sms") else resident.email
+        if not to:
+            return Outcome(row, status=Delivery.FAILED, error="no_address", notify=True)
+        fields = dict(message.get("personalisation") or {})
+        if "worker" in message:
+            fields["worker_name"] = self._first_name(message["worker"])
+        template = message["template_id"]
+        if row.method.endswith("sms"):
+            return self._deliver(row, reference, lambda: self.client.send_sms_notification(
+                phone_number=to, template_id=template, personalisation=fields,
+                reference=reference))  # fmt: skip
+        return self._deliver(row, reference, lambda: self.client.send_email_notification(
+            email_address=to, template_id=template, personalisation=fields,
+            reference=reference))  # fmt: skip
 
     def _first_name(self, user_id: str) -> str:
         try:

@@ -141,7 +141,7 @@ class WeeklyDigest:
         overdue = {row.id: row.overdue_now for row in digest.providers}
         with self.sessions() as session:
             for entry in self.network.providers:
-                if not entry.weekly_summary:
+                if not entry.weekly_summary or not entry.channel:
                     continue
                 queue = queries.queue_of(session=session, provider_ids=[entry.id], limit=1000)
                 message = provider_line(entry.name, queue, overdue.get(entry.id, 0))
