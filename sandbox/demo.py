@@ -58,7 +58,8 @@ def people(network: Network) -> list[Persona]:
         return Persona(user_id, name, role, org, ROLE_TITLES[role])
 
     found = [persona(user_id, name, "adviser", ADVISER_ORG) for user_id, name in _ADVISERS]
-    for index, provider in enumerate(network.providers):
+    # Providers without Slack have nobody in the workspace: their staff use the Inbox.
+    for index, provider in enumerate(p for p in network.providers if p.channel):
         name = _STAFF_NAMES[index % len(_STAFF_NAMES)]
         found.append(persona(staff_id(provider.id), name, "provider", provider.name))
     for index, user_id in enumerate(network.coordinators.users):
@@ -112,6 +113,8 @@ def seed(fake: FakeSlack, network: Network, personas: list[Persona]) -> None:
         )
     coordinators = [p.id for p in personas if p.role == "coordinator"]
     for provider in network.providers:
+        if not provider.channel:
+            continue
         fake.add_channel(
             provider.channel, name=channel_name(provider.id), members=[staff_id(provider.id)]
         )

@@ -198,7 +198,8 @@ class History:
 
     def _usual(self, number: int, at: datetime, rng: random.Random) -> Story:
         story_rng = random.Random(f"{SEED}:{number}")
-        provider = rng.choice(self.network.providers)
+        # The history is of the providers in Slack (one without Slack came later).
+        provider = rng.choice([p for p in self.network.providers if p.channel])
         if rng.random() < 0.07:  # a need the network cannot meet for this resident
             needs, district, band, language = rng.choice(
                 [

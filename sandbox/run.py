@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -63,6 +64,15 @@ def sandbox_data_key(folder: Path) -> str:
     return path.read_text().strip()
 
 
+def listen_socket() -> socket.socket:
+    """A listening socket on a free port of this machine, for the bot's own server."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
 def with_sandbox_templates(network: Network) -> Network:
     """The network, with the stand-in Notify's templates where its file names none."""
     if network.notify.templates.any:
@@ -100,6 +110,7 @@ class Sandbox:
         self.notify = FakeNotify(auto_deliver=True, auto_deliver_delay=0.5)
         notify_templates.seed(self.notify)
         callback_token = secrets.token_hex(16)
+        provider_templates = {self.network.notify.templates.provider_email}
         keep_secret(callback_token, self.notify.api_key)
         self.fake.routes = SandboxUI(
             self.fake,
@@ -108,7 +119,9 @@ class Sandbox:
             bot_url=lambda: f"http://127.0.0.1:{self.bot.port}/slack/events",
             reset=self.reset,
             timezone=self.network.network.timezone,
-            phone=lambda: sandbox_messages(self.notify),
+            # Residents' messages on their phone; providers' e-mails in the Inbox.
+            phone=lambda: sandbox_messages(self.notify, leave_out=provider_templates),
+            inbox=lambda: sandbox_messages(self.notify, templates=provider_templates),
         )
         data_key = sandbox_data_key(folder)
         keep_secret(data_key)
@@ -119,6 +132,10 @@ class Sandbox:
         if first_start and self.history:
             self.fake.reset()  # messages left from an earlier database would refer to nothing
         demo.seed(self.fake, self.network, self.personas)
+        # The bot's own address, known before it is built: the e-mails to providers without
+        # Slack link to their handovers' pages there, as PUBLIC_URL does in production.
+        self.bot_socket = listen_socket()
+        public_url = f"http://127.0.0.1:{self.bot_socket.getsockname()[1]}"
         self.app = create_app(
             network=self.network,
             engine=self.engine,
@@ -130,8 +147,9 @@ class Sandbox:
             pacing=Pacing(pace=timedelta(0)),
             notify=notify_client(self.notify.api_key, self.notify.base_url),
             notify_callback_token=callback_token,
+            public_url=public_url,
         )
-        self.bot = Server(self.app, self.engine, host="127.0.0.1", port=0)
+        self.bot = Server(self.app, self.engine, sock=self.bot_socket)
         self._refer_button()
         self.notify.callback(f"http://127.0.0.1:{self.bot.port}/notify/callback", callback_token)
         if first_start and self.history:

@@ -41,10 +41,12 @@ class SandboxUI:
         reset: Callable[[], None],
         timezone: str = "Europe/London",
         phone: Callable[[], dict] | None = None,
+        inbox: Callable[[], dict] | None = None,
     ):
         self.fake = fake
         # The residents' texts and e-mails, from the stand-in GOV.UK Notify.
         self.phone = phone
+        self.inbox = inbox
         # Dates and times on the page are the network's, whatever the browser's own
         # settings: a UK network reads 05/03/2025, not 03/05/2025.
         self.dates = {"locale": network_locale(timezone), "timezone": timezone}
@@ -66,6 +68,8 @@ class SandboxUI:
                 return _static(request.path.removeprefix("/static/"))
             if request.method == "GET" and request.path == "/sandbox/phone":
                 return Reply(200, self.phone() if self.phone else {"recipients": []})
+            if request.method == "GET" and request.path == "/sandbox/inbox":
+                return Reply(200, self.inbox() if self.inbox else {"recipients": []})
             if request.method == "GET" and request.path == "/sandbox/state":
                 query = {k: v[-1] for k, v in parse_qs(request.query).items()}
                 return Reply(200, self.state(**_only(query, "as", "conv", "thread")))

@@ -260,11 +260,16 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def sandbox_messages(fake: FakeNotify) -> dict:
-    """Messages grouped by recipient, each group and each message newest last."""
+def sandbox_messages(fake: FakeNotify, *, templates=None, leave_out=()) -> dict:
+    """Messages grouped by recipient, each group and each message newest last: those of
+    ``templates`` only, if given, and none of ``leave_out``."""
     groups: dict[tuple[str, str], dict] = {}
     latest: dict[tuple[str, str], int] = {}
     for n in fake.notifications():  # oldest first
+        if (templates is not None and n.template_id not in templates) or (
+            n.template_id in leave_out
+        ):
+            continue
         key = (n.type, n.normalised_to)
         group = groups.setdefault(key, {"to": n.to, "kind": n.type, "messages": []})
         group["messages"].append(

@@ -123,7 +123,7 @@ def test_the_persona_menu_is_grouped_by_organisation_with_each_role(tab, sandbox
     menu = page.get_by_test_id("persona")
     expect(menu.locator("option")).to_have_count(len(sandbox.personas))
     groups = menu.locator("optgroup")
-    providers = [p.name for p in sandbox.network.providers]
+    providers = [p.name for p in sandbox.network.providers if p.channel]
     expect(groups).to_have_count(len(providers) + 3)
     labels = [groups.nth(i).get_attribute("label") for i in range(groups.count())]
     assert labels == ["Kentish Town Job Club", *providers, "Council", "Camden Refugee Partnership"]
