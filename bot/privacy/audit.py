@@ -34,7 +34,7 @@ from slack_sdk.errors import SlackApiError
 from bot.clock import Clock, SystemClock
 from bot.directory.network import Network
 from bot.errors import DomainError, NotFound, Refused
-from bot.ids import COMMAND
+from bot.ids import COMMAND, PAGE_ACTOR
 from bot.text import spreadsheet_row
 from storage import queries
 from storage.db import SessionFactory
@@ -191,7 +191,9 @@ class Audit:
         for row in rows:
             user_id = row["user_id"]
             if user_id not in known:
-                known[user_id] = names(user_id) if user_id.startswith(("U", "W")) else ""
+                known[user_id] = (
+                    names(user_id) if user_id.startswith(("U", "W")) else self._page(user_id)
+                )
             at = row["at"].isoformat(timespec="seconds")
             writer.writerow(spreadsheet_row({**row, "at": at, "user_name": known[user_id]}))
         details = _details_csv(handover, resident) if with_details else None
@@ -233,6 +235,13 @@ class Audit:
                 f"({error.response.get('error')}); nothing was sent. Try again later."
             ) from None
         return export
+
+    def _page(self, user_id: str) -> str:
+        """A provider without Slack, named, acting from its handover page."""
+        if not user_id.startswith(PAGE_ACTOR):
+            return ""
+        entry = self.network.provider(user_id.removeprefix(PAGE_ACTOR))
+        return f"{entry.name} (its handover page)" if entry else "a handover page"
 
     def _name(self, user_id: str) -> str:
         """A Slack display name where Slack tells us (users:read), else nothing."""

@@ -20,6 +20,7 @@ from server.web import wsgi_app
 from tests.harness import Harness
 from tests.network import ADVISER, COORD_CHANNEL, COORDINATOR, NETWORK_YAML
 from tests.scenarios.helpers import last_card, refer
+from tests.scenarios.test_audit import exported
 
 PUBLIC = "https://handover.example.org"
 ABLE = "team@ableworks.example.org"
@@ -391,6 +392,19 @@ def test_every_view_of_the_page_is_in_the_audit_trail(slack, notify, browser, db
             text("SELECT viewer_id, what FROM access_log WHERE handover_id = 1 ORDER BY id")
         ).all()
     assert ("mail:able-works", "page") in seen and ("mail:able-works", "details") in seen
+    slack.command(COORDINATOR, "audit HO-0001")
+    _, files = exported(slack.fake)
+    trail = files["HO-0001-audit.csv"]
+    assert "Able Works (its handover page)" in trail
+    assert "Sam Resident" not in trail
+
+
+def test_an_email_notify_refuses_is_told_to_the_coordinators(slack, fake, notify):
+    notify.fail_next("email", status=400, error="BadRequestError", message="Not a valid email")
+    refer(slack, needs=["volunteering"])
+    slack.app.bot.outbox.deliver()
+    notice = last_card(fake, COORD_CHANNEL)["text"]
+    assert "HO-0001" in notice and "e-mail address of `able-works`" in notice
 
 
 # -- reminders, escalation, routing by hand -------------------------------------------------
