@@ -49,6 +49,8 @@ button.warning{background:#d4351c;border-bottom-color:#55150b}
 :focus{outline:.2rem solid #fd0;outline-offset:0;box-shadow:0 0 0 .35rem #0b0c0c}
 a{color:#1d70b8}
 .hint{color:#484949;margin:.25rem 0}
+.visually-hidden{position:absolute!important;width:1px;height:1px;margin:0;padding:0;
+overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 """
 
 
@@ -177,7 +179,8 @@ def _problems(errors: dict[str, str]) -> str:
         f'<li><a href="#{escape(field)}">{escape(text)}</a></li>' for field, text in errors.items()
     )
     return (
-        '<div class="problem" role="alert" aria-labelledby="problem-title" tabindex="-1">'
+        '<div class="problem" role="alert" aria-labelledby="problem-title" tabindex="-1" '
+        "autofocus>"
         f'<h2 id="problem-title">There is a problem</h2><ul>{items}</ul></div>'
     )
 
@@ -223,6 +226,7 @@ def _text(
 
 def _choices(name: str, legend: str, options: dict, errors) -> str:
     error, tie = _field_error(errors, name)
+    tie = tie.replace(' aria-invalid="true"', "")  # a group is described, its radios invalid
     radios = "".join(
         f'<div class="choice"><input type="radio" name="{name}" '
         f'id="{name if i == 0 else f"{name}-{value}"}" value="{escape(str(value))}">'

@@ -50,6 +50,7 @@ def test_the_page_works_with_the_keyboard_alone_on_a_phone(browser, sandbox, tab
     page.keyboard.press("Enter")
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("There is a problem")
+    expect(summary).to_be_focused()  # a screen reader starts at what went wrong
     expect(page.get_by_label("Your name")).to_have_attribute("aria-invalid", "true")
 
     # Tab from the top reaches the name, then the date, then Accept, in that order.
