@@ -453,3 +453,14 @@ def test_a_coordinator_routes_by_hand_to_an_email_provider(slack, fake, notify):
     )
     (mail,) = mails(notify)
     assert "Routed by hand by a coordinator" in mail.body
+
+
+def test_an_escalation_reaches_the_email_provider_too(slack, fake, notify, clock):
+    refer(slack, needs=["volunteering"])
+    for _ in range(4):  # past accept_within, then escalate_after, in working days
+        clock._now += timedelta(days=1)
+        slack.app.scheduler.tick()
+    slack.app.bot.outbox.deliver()
+    escalated = [m for m in mails(notify) if "gone to the coordinators" in m.subject]
+    assert len(escalated) == 1 and "not accepted in time" in escalated[0].body
+    assert "HO-0001" in str(fake.messages(COORD_CHANNEL))
