@@ -63,7 +63,9 @@ def mistake(text: str) -> str:
 def test_the_example_network_file_loads():
     network = load_network(EXAMPLE)
     assert network.network.name == "Good Work Network"
-    assert len(network.providers) == 13
+    assert len(network.providers) == 14
+    kitchen = network.provider("community-kitchen")  # a provider without Slack
+    assert kitchen.channel is None and kitchen.email == "jobs@community-kitchen.example.org"
     assert network.provider("able-works").only_for == ["disability"]
     assert network.circumstance_label("care_leaver") == "Care leaver"
     assert network.residents_phrase("disability") == "disabled residents"

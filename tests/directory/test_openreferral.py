@@ -308,6 +308,7 @@ def test_the_right_providers_come_out(export_path):
         "new-roots",
         "fifty-plus",
         "kentish-cv",
+        "community-kitchen",
     ]
     entries = providers(result.text)
     assert entries["get-online-fleetbrook"] == {
@@ -343,7 +344,11 @@ def test_existing_providers_keep_id_channel_name_and_what_the_export_lacks(expor
     after = providers(run(export_path).text)
     for provider_id, old in before.items():
         new = after[provider_id]
-        assert (new["id"], new["channel"], new["name"]) == (old["id"], old["channel"], old["name"])
+        assert (new["id"], new.get("channel"), new["name"]) == (
+            old["id"],
+            old.get("channel"),
+            old["name"],
+        )
     # The council is the directory's "London Borough of Fleetbrook", joined by the mapping.
     council = after["council-employment"]
     assert council["services"] == before["council-employment"]["services"]
@@ -373,7 +378,7 @@ def test_the_merged_file_loads_and_keeps_the_rest_of_the_file():
     result = run()
     assert result.changed
     network = parse_network(result.text, source="merged")
-    assert len(network.providers) == 16
+    assert len(network.providers) == 17
     assert list(yaml.safe_load(result.text)) == list(yaml.safe_load(original))
 
     def outside_providers(text: str) -> tuple[str, str]:
@@ -533,7 +538,7 @@ def test_a_run_writes_a_file_the_bot_loads(network_file, tmp_path, capsys):
     out = tmp_path / "merged.yaml"
     assert main(cli("--network", str(network_file), "--out", str(out))) == 0
     assert network_file.read_text() == EXAMPLE.read_text()
-    assert len(load_network(out).providers) == 16
+    assert len(load_network(out).providers) == 17
     printed = capsys.readouterr().out
     assert f"Wrote {out}." in printed and "Added (3):" in printed
 
