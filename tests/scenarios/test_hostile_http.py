@@ -45,7 +45,11 @@ CASES = [pytest.param(body, kind, status, id=name) for name, body, kind, status 
 
 
 def _refused_once(caplog) -> None:
-    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    # waitress says when its queue has a request waiting for a thread (a busy machine):
+    # about its own load, not about the request.
+    said = [
+        r for r in caplog.records if r.levelno >= logging.WARNING and r.name != "waitress.queue"
+    ]
     assert [r.levelname for r in said] == ["WARNING"], [r.getMessage() for r in said]
     assert said[0].exc_info is None and "Traceback" not in caplog.text
 
