@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     notify_api_key: SecretStr | None = None
     notify_base_url: str | None = None  # default: Notify's own API
     notify_callback_token: SecretStr | None = None  # Notify's delivery receipts carry it
+    # What a scrape of GET /metrics must carry as a bearer token; unset: /metrics is open.
+    metrics_token: SecretStr | None = None
 
     @field_validator(
         "slack_bot_token",
@@ -40,6 +42,7 @@ class Settings(BaseSettings):
         "notify_api_key",
         "notify_callback_token",
         "notify_base_url",
+        "metrics_token",
         mode="before",
     )
     @classmethod

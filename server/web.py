@@ -1,5 +1,7 @@
-"""HTTP mode: Slack's requests on ``POST /slack/events``, health on ``GET /healthz``, and
-GOV.UK Notify's delivery receipts on ``POST /notify/callback`` (server/receipts.py)."""
+"""HTTP mode: Slack's requests on ``POST /slack/events``, health on ``GET /healthz``, the
+orchestrator's probes on ``GET /livez`` and ``GET /readyz`` (server/probes.py), the metrics
+on ``GET /metrics`` (server/metrics.py), and GOV.UK Notify's delivery receipts on
+``POST /notify/callback`` (server/receipts.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy.engine import Engine
 
-from server import gate, receipts
+from bot.operations.metrics import timing
+from server import gate, metrics, probes, receipts
 from storage.db import database_answers
 
 log = logging.getLogger(__name__)
@@ -44,12 +47,17 @@ def wsgi_app(app: App, engine: Engine, *, signing_secret: str | None = None):
             request = gate.admit(environ, secret)
             if isinstance(request, gate.Refusal):
                 return gate.refuse(request, start_response)
-            answer = app.dispatch(request)
+            with timing(request.body):
+                answer = app.dispatch(request)
             response = WsgiHttpResponse(
                 status=answer.status, headers=answer.headers, body=answer.body
             )
             start_response(response.status, response.get_headers())
             return response.get_body()
+        if environ.get("PATH_INFO") in probes.PATHS:
+            return probes.answer(environ["PATH_INFO"], app, engine, environ, start_response)
+        if environ.get("PATH_INFO") == metrics.PATH:
+            return metrics.scrape(app, engine, environ, start_response)
         if environ.get("PATH_INFO") == receipts.PATH:
             if environ.get("REQUEST_METHOD") != "POST":
                 start_response("405 Method Not Allowed", [("Allow", "POST")])
