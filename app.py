@@ -164,11 +164,11 @@ def migrate() -> None:
     log.info("the database schema is up to date")
 
 
-def metrics_dir(workers: int) -> str | None:
+def metrics_dir(args: argparse.Namespace) -> str | None:
     """Several workers share their metrics through files (prometheus-client's multi-process
-    mode), in ``PROMETHEUS_MULTIPROC_DIR``, or a folder made here for this run. Set before
-    prometheus-client is first imported, which reads it then. The folder made here is
-    returned, for removing at the end."""
+    mode), in ``PROMETHEUS_MULTIPROC_DIR``, or a folder made here for this run. Called
+    before anything imports prometheus-client, which reads the setting then. The folder
+    made here is returned, for removing at the end."""
     import os
     import tempfile
     from pathlib import Path
@@ -179,11 +179,11 @@ def metrics_dir(workers: int) -> str | None:
         for stale in Path(given).glob("*.db"):
             stale.unlink(missing_ok=True)
         return None
-    if workers < 2:
+    several = args.http and str(args.workers or "").isdigit() and int(args.workers) > 1
+    if not several or args.sandbox or args.migrate:
         return None
     made = tempfile.mkdtemp(prefix="handover-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
-    log.info("metrics: the workers share their counters in %s", made)
     return made
 
 
@@ -215,10 +215,23 @@ def _secrets(settings) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     # The .env of the folder the bot is started in, as Settings reads it.
     load_dotenv(find_dotenv(usecwd=True))
+    args = parse_args(argv)
+    made = metrics_dir(args)
+    try:
+        return _run(args, made)
+    finally:
+        if made is not None:
+            import os
+            import shutil
+
+            shutil.rmtree(made, ignore_errors=True)
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
+def _run(args: argparse.Namespace, made: str | None) -> int:
     from bot.errors import ConfigError
     from bot.privacy.logs import HUMAN_FORMAT, configure_logging
 
-    args = parse_args(argv)
     try:
         workers = workers_wanted(args)
     except ConfigError as exc:
@@ -253,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import Mode
 
     mode = Mode.HTTP if args.http else Mode.SOCKET
-    made = metrics_dir(workers)
+    if made is not None:
+        log.info("metrics: the workers share their counters in %s", made)
     try:
         settings, app, engine = build(mode)
         if workers > 1:
@@ -266,11 +280,6 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
-    finally:
-        if made is not None:
-            import shutil
-
-            shutil.rmtree(made, ignore_errors=True)
     app.scheduler.start()
     try:
         if mode is Mode.HTTP:
