@@ -3,6 +3,7 @@
 python app.py                      # Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN)
 python app.py --http --port 3000   # HTTP mode (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)
 python app.py --http --workers 4   # HTTP mode on 4 cores: 4 processes share the port
+python app.py --migrate            # bring the database schema up to date, then exit
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workers",
         metavar="N",
         help="HTTP mode: serve from N processes, one per core (default 1)",
+    )
+    parser.add_argument(
+        "--migrate",
+        action="store_true",
+        help="bring the database schema up to date (DATABASE_URL), then exit",
     )
     return parser.parse_args(argv)
 
@@ -117,6 +123,7 @@ def build(mode, *, migrate: bool = True):
             notify=notify_client(notify_key, settings.notify_base_url) if notify_key else None,
             notify_callback_token=callback.get_secret_value() if callback else None,
             public_url=public_url,
+            metrics_token=_present_secret(settings.metrics_token),
         )
     except BoltError as exc:
         raise ConfigError(
@@ -124,6 +131,62 @@ def build(mode, *, migrate: bool = True):
             "from your app's OAuth & Permissions page."
         ) from None
     return settings, app, engine
+
+
+def _present_secret(secret) -> str | None:
+    value = secret.get_secret_value() if secret is not None else ""
+    return value or None
+
+
+def migrate() -> None:
+    """Only the schema: what a deployment's one-off step runs before the bots start (it
+    needs DATABASE_URL and HANDOVER_DATA_KEYS, no Slack token); a ConfigError if it cannot."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.errors import ConfigError
+    from bot.privacy.logs import keep_secret
+    from bot.settings import load_settings
+    from storage.db import make_engine, upgrade
+
+    settings = load_settings()
+    keep_secret(*_secrets(settings))
+    data_keys = settings.data_keys()
+    try:
+        engine = make_engine(settings.database_url, data_keys=data_keys)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigError(
+            f"Cannot use the database at DATABASE_URL ({reason}): check the URL and that the "
+            "server is running."
+        ) from None
+    log.info("the database schema is up to date")
+
+
+def metrics_dir(args: argparse.Namespace) -> str | None:
+    """Several workers share their metrics through files (prometheus-client's multi-process
+    mode), in ``PROMETHEUS_MULTIPROC_DIR``, or a folder made here for this run. Called
+    before anything imports prometheus-client, which reads the setting then. The folder
+    made here is returned, for removing at the end."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        # A previous run's files would add its counts to this one's.
+        for stale in Path(given).glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return None
+    several = args.http and str(args.workers or "").isdigit() and int(args.workers) > 1
+    if not several or args.sandbox or args.migrate:
+        return None
+    made = tempfile.mkdtemp(prefix="handover-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    return made
 
 
 def _secrets(settings) -> list[str]:
@@ -138,6 +201,7 @@ def _secrets(settings) -> list[str]:
             settings.slack_signing_secret,
             settings.notify_api_key,
             settings.notify_callback_token,
+            settings.metrics_token,
         )
         if secret is not None
     ]
@@ -153,10 +217,23 @@ def _secrets(settings) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     # The .env of the folder the bot is started in, as Settings reads it.
     load_dotenv(find_dotenv(usecwd=True))
+    args = parse_args(argv)
+    made = metrics_dir(args)
+    try:
+        return _run(args, made)
+    finally:
+        if made is not None:
+            import os
+            import shutil
+
+            shutil.rmtree(made, ignore_errors=True)
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
+def _run(args: argparse.Namespace, made: str | None) -> int:
     from bot.errors import ConfigError
     from bot.privacy.logs import HUMAN_FORMAT, configure_logging
 
-    args = parse_args(argv)
     try:
         workers = workers_wanted(args)
     except ConfigError as exc:
@@ -176,6 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # APScheduler says so at INFO every time the scheduler ticks (twice a minute).
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if args.migrate:
+        try:
+            migrate()
+        except ConfigError as exc:
+            print(f"Cannot migrate: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.sandbox:
         from sandbox.run import main as sandbox
 
@@ -184,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import Mode
 
     mode = Mode.HTTP if args.http else Mode.SOCKET
+    if made is not None:
+        log.info("metrics: the workers share their counters in %s", made)
     try:
         settings, app, engine = build(mode)
         if workers > 1:

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # The bot's own public address (https://handover.example.org): the links in e-mails to
     # providers without Slack open their handovers' pages under it.
     public_url: str | None = None
+    # What a scrape of GET /metrics must carry as a bearer token; unset: /metrics is open.
+    metrics_token: SecretStr | None = None
 
     @field_validator(
         "slack_bot_token",
@@ -44,6 +46,7 @@ class Settings(BaseSettings):
         "notify_callback_token",
         "notify_base_url",
         "public_url",
+        "metrics_token",
         mode="before",
     )
     @classmethod

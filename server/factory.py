@@ -51,8 +51,12 @@ class HandoverApp(App):
     down after; tests call ``app.scheduler.tick()`` instead, with no thread at all.
     """
 
-    def __init__(self, *, scheduler: Scheduler, bot: Bot, **bolt_options):
+    def __init__(
+        self, *, scheduler: Scheduler, bot: Bot, metrics_token: str | None = None, **bolt_options
+    ):
         super().__init__(**bolt_options)
+        # What a scrape of GET /metrics must carry (server.metrics); None: it is open.
+        self.metrics_token = metrics_token
         # HTTP mode checks it before Bolt parses anything (server.gate).
         self.signing_secret: str | None = bolt_options.get("signing_secret")
         self.scheduler = scheduler
@@ -154,6 +158,7 @@ def create_app(
     notify: NotificationsAPIClient | None = None,
     notify_callback_token: str | None = None,
     public_url: str | None = None,
+    metrics_token: str | None = None,
 ) -> HandoverApp:
     """``public_url``: the bot's own address, for the links in e-mails to providers without
     Slack (their handovers' pages are served at ``/p/…`` beside ``/slack/events``)."""
@@ -242,6 +247,7 @@ def create_app(
     app = HandoverApp(
         scheduler=build_scheduler(bot),
         bot=bot,
+        metrics_token=metrics_token,
         client=client,
         signing_secret=signing_secret,
         # Socket Mode has no signatures to check; HTTP mode always does.

@@ -1,6 +1,8 @@
-"""HTTP mode: Slack's requests on ``POST /slack/events``, health on ``GET /healthz``,
-GOV.UK Notify's delivery receipts on ``POST /notify/callback`` (server/receipts.py), and
-the handovers' pages of providers without Slack on ``/p/<token>`` (server/page)."""
+"""HTTP mode: Slack's requests on ``POST /slack/events``, health on ``GET /healthz``, the
+orchestrator's probes on ``GET /livez`` and ``GET /readyz`` (server/probes.py), the metrics
+on ``GET /metrics`` (server/metrics.py), GOV.UK Notify's delivery receipts on
+``POST /notify/callback`` (server/receipts.py), and the handovers' pages of providers
+without Slack on ``/p/<token>`` (server/page)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy.engine import Engine
 
-from server import gate, receipts
+from bot.operations.metrics import timing
+from server import gate, metrics, probes, receipts
 from server.page import routes
 from storage import crypto
 from storage.db import database_answers
@@ -48,7 +51,8 @@ def wsgi_app(app: App, engine: Engine, *, signing_secret: str | None = None):
             request = gate.admit(environ, secret)
             if isinstance(request, gate.Refusal):
                 return gate.refuse(request, start_response)
-            answer = app.dispatch(request)
+            with timing(request.body):
+                answer = app.dispatch(request)
             response = WsgiHttpResponse(
                 status=answer.status, headers=answer.headers, body=answer.body
             )
@@ -56,6 +60,10 @@ def wsgi_app(app: App, engine: Engine, *, signing_secret: str | None = None):
             return response.get_body()
         if pages is not None and routes.is_page(environ.get("PATH_INFO", "")):
             return pages(environ, start_response)
+        if environ.get("PATH_INFO") in probes.PATHS:
+            return probes.answer(environ["PATH_INFO"], app, engine, environ, start_response)
+        if environ.get("PATH_INFO") == metrics.PATH:
+            return metrics.scrape(app, engine, environ, start_response)
         if environ.get("PATH_INFO") == receipts.PATH:
             if environ.get("REQUEST_METHOD") != "POST":
                 start_response("405 Method Not Allowed", [("Allow", "POST")])

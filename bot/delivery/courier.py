@@ -50,6 +50,7 @@ from bot.delivery.claim import (
 from bot.delivery.pacing import Pacing
 from bot.delivery.senders import Senders, Slack
 from bot.delivery.settle import Notice, Outcome, settle
+from bot.operations import metrics
 from storage.db import SessionFactory
 from storage.models import Delivery, OutboxMessage, format_ref
 
@@ -112,11 +113,11 @@ class Courier(Slack):
                 claiming = False
             if not claiming and not outcomes:
                 return (timedelta(seconds=SETTLE_EVERY) if full else None), 0
-            found = Claim()
+            found, won = Claim(), set()
             for last in (False, False, True):
                 try:
                     with self.sessions() as session:
-                        settle(session, outcomes, self._notice)
+                        won = settle(session, outcomes, self._notice)
                         if claiming and not last:
                             found = self._claim(session, now, limit)
                         session.commit()
@@ -127,6 +128,7 @@ class Courier(Slack):
                     self.senders.give_back(outcomes)
                     raise
             self._log(outcomes)
+            _count(outcomes, won)
             self.senders.submit([(row, found.targets[row.id]) for row in found.rows])
             crashed = next((o.crash for o in outcomes if o.crash is not None), None)
             if crashed is not None:
@@ -178,6 +180,18 @@ class Courier(Slack):
                           row.channel, row.method, error)  # fmt: skip
 
 
+def _count(outcomes: list[Outcome], won: set[int]) -> None:
+    """The delivered and given-up figures, once each try's result is written down (a try
+    whose lease another worker had retaken does not count: that worker's does)."""
+    for outcome in outcomes:
+        if outcome.row.id not in won or not outcome.tried:
+            continue
+        if outcome.status == Delivery.SENT:
+            metrics.delivered(outcome.row.method)
+        elif outcome.status == Delivery.FAILED:
+            metrics.given_up(outcome.row.method)
+
+
 def _seconds(wait: timedelta | None, most: float) -> float:
     if wait is None:
         return most
@@ -200,6 +214,7 @@ class OutboxWorker:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
+        self._stop.clear()  # started again after a stop: it delivers again
         self.outbox.worker = self
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
         self._thread.start()

@@ -36,6 +36,7 @@ from bot.delivery.claim import (
 )
 from bot.delivery.pacing import Pacing
 from bot.delivery.settle import CHANNEL_REFUSED, Outcome
+from bot.operations import metrics
 from storage.models import Delivery, OutboxMessage
 
 log = logging.getLogger("bot.delivery.courier")
@@ -160,6 +161,7 @@ class Slack:
     def _on_refusal(self, row: OutboxMessage, exc: SlackApiError, lane: Lane) -> Outcome:
         error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
         status = exc.response.status_code
+        metrics.slack_refused(row.method, error)
         if status == 429 or error in RATE_LIMITED:
             wait = timedelta(seconds=_retry_after(exc))
             until = self.clock.now() + wait
@@ -201,6 +203,8 @@ class Slack:
                     channel=channel, include_all_metadata=True, limit=200
                 )
         except SlackApiError as exc:
+            method = str(getattr(exc.response, "api_url", "") or "").rsplit("/", 1)[-1]
+            metrics.slack_refused(method or "lookup", str(exc.response.get("error") or "unknown"))
             # Cannot look: posting again risks a duplicate, not posting risks a loss.
             log.warning("outbox: could not check %s for message %s: %s", channel, row.id, exc)
             return None

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import Clock
+from bot.operations import metrics
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,10 @@ TICK_EVERY = timedelta(seconds=30)
 # what is due *now*, so late is never wrong. Missed ticks coalesce into one.
 MISFIRE_GRACE = timedelta(minutes=10)
 JOB_ID = "tick"
+# A scheduler whose last tick ended longer ago than this has stalled (a tick stuck on a
+# lock, a thread that died): readiness says so, and so does the alert on the metric.
+STALLED_AFTER = max(timedelta(minutes=2), 4 * TICK_EVERY)
+RUNNING, STOPPED, STALLED = "up", "stopped", "stalled"
 
 
 class Scheduler:
@@ -33,6 +38,8 @@ class Scheduler:
         self._checks: list[tuple[str, DueCheck]] = []
         self._background: BackgroundScheduler | None = None
         self._workers: list = []  # threads started and stopped with the scheduler
+        self.started_at: datetime | None = None
+        self.last_tick: datetime | None = None  # when the last tick finished, by the clock
 
     def add_worker(self, worker) -> None:
         """A thread with ``start()`` and ``stop()`` that runs while the scheduler does (the
@@ -57,6 +64,17 @@ class Scheduler:
                 # The background thread has no one else to report to; the next tick retries
                 # whatever the check had not yet claimed.
                 log.exception("due-check %r failed at %s", name, now.isoformat())
+        self.last_tick = now
+        metrics.ticked(now)
+
+    def health(self, now: datetime | None = None) -> str:
+        """``up``, ``stopped`` (not started, or shut down) or ``stalled`` (no tick has
+        finished for ``STALLED_AFTER``, counting from the start)."""
+        if self._background is None or not self._background.running:
+            return STOPPED
+        now = now or self.clock.now()
+        since = [t for t in (self.started_at, self.last_tick) if t is not None]
+        return STALLED if since and now - max(since) > STALLED_AFTER else RUNNING
 
     def background(self) -> BackgroundScheduler:
         """The APScheduler that calls ``tick``: configured here, started by ``start()``."""
@@ -76,6 +94,7 @@ class Scheduler:
         return self._background
 
     def start(self) -> None:
+        self.started_at = self.clock.now()
         for worker in self._workers:
             worker.start()
         self.background().start()
