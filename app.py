@@ -76,6 +76,7 @@ def build(mode, *, migrate: bool = True):
     from bot.privacy.logs import keep_secret
     from bot.settings import Mode, load_settings
     from server.factory import create_app, make_client, notify_client
+    from server.oauth import oauth_config
     from storage.db import make_engine, upgrade
 
     settings = load_settings()
@@ -115,6 +116,7 @@ def build(mode, *, migrate: bool = True):
             signing_secret=secret.get_secret_value() if mode is Mode.HTTP else None,
             notify=notify_client(notify_key, settings.notify_base_url) if notify_key else None,
             notify_callback_token=callback.get_secret_value() if callback else None,
+            oauth=oauth_config(settings, engine) if settings.oauth else None,
         )
     except BoltError as exc:
         raise ConfigError(
@@ -134,6 +136,7 @@ def _secrets(settings) -> list[str]:
             settings.slack_bot_token,
             settings.slack_app_token,
             settings.slack_signing_secret,
+            settings.slack_client_secret,
             settings.notify_api_key,
             settings.notify_callback_token,
         )

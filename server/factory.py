@@ -10,6 +10,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from notifications_python_client.notifications import NotificationsAPIClient
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
@@ -31,8 +32,10 @@ from bot.residents.messages import ResidentMessages
 from bot.residents.receipts import Receipts, refused_or
 from bot.residents.sending import NotifyLane
 from bot.services import Bot
+from bot.workspaces import Workspaces
 from handlers import register_all
 from server.acks import AnswersOnAck, signalling_ack
+from server.oauth import HomeOrInstalled, OAuthConfig, oauth_settings
 from storage.db import Sessions, session_factory
 
 log = logging.getLogger(__name__)
@@ -147,11 +150,26 @@ def create_app(
     pacing: Pacing | None = None,
     notify: NotificationsAPIClient | None = None,
     notify_callback_token: str | None = None,
+    oauth: OAuthConfig | None = None,
 ) -> HandoverApp:
+    """The whole bot. With ``oauth`` it may be installed in several workspaces
+    (server/oauth.py); without, it speaks in one, with ``client``'s token."""
     clock = clock or SystemClock()
     sessions = session_factory(engine)
     moved = sync_directory(network, sessions=sessions, now=clock.now())
-    membership = membership or ChannelMembers(client, clock)
+    workspaces = Workspaces(home=client, team_of=network.team_of)
+    installing = {}
+    if oauth is not None:
+        workspaces.store = oauth.installation_store()
+        workspaces.rotator = oauth.rotator(client)
+        workspaces.rotate_within_minutes = oauth.token_rotation_expiration_minutes
+        if verify_token and workspaces.home_auth is None:
+            raise BoltError("auth.test did not answer for it")
+        installing = {
+            "oauth_settings": oauth_settings(oauth, workspaces),
+            "authorize": HomeOrInstalled(workspaces=workspaces, config=oauth, client=client),
+        }
+    membership = membership or ChannelMembers(client, clock, workspaces=workspaces)
     handovers = Handovers(sessions=sessions, network=network, clock=clock, membership=membership)
     directory = Directory(sessions=sessions, network=network, clock=clock, membership=membership)
     privacy = Privacy(sessions=sessions, network=network, clock=clock)
@@ -159,6 +177,7 @@ def create_app(
     outbox = Outbox(
         sessions=sessions.alone, client=outbox_client(client), clock=clock, pacing=pacing
     )
+    outbox.workspaces = workspaces
     notifier = Notifier(outbox=outbox, network=network, handovers=handovers)
     residents = ResidentMessages(
         network=network, outbox=outbox, clock=clock, enabled=notify is not None
@@ -208,6 +227,7 @@ def create_app(
         residents=residents,
         receipts=receipts,
         notify_callback_token=notify_callback_token,
+        workspaces=workspaces,
     )
     app = HandoverApp(
         scheduler=build_scheduler(bot),
@@ -224,6 +244,7 @@ def create_app(
         ),
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        **installing,
     )
 
     app.middleware(signalling_ack)

@@ -24,6 +24,7 @@ _AGES = re.compile(r"^\s*(\d{1,3})\s*(?:-\s*(\d{1,3})|\+)\s*$")
 _DISTRICT = re.compile(r"^[A-Z]{1,2}(\d[A-Z\d]?)?$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_TEAM = re.compile(r"^T[A-Z0-9]{2,}$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -96,6 +97,9 @@ class ProviderEntry(_Strict):
     id: str
     name: str
     channel: str
+    # The Slack workspace its channel is in, when that is a partner's own workspace that
+    # installed the app (OAuth); absent: the network's own workspace.
+    team: str | None = None
     services: list[str] = Field(min_length=1)
     areas: list[str] | None = None
     ages: str | None = None
@@ -135,6 +139,13 @@ class ProviderEntry(_Strict):
     def _channel(cls, value: str) -> str:
         if not _CHANNEL.match(value):
             raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD)")
+        return value
+
+    @field_validator("team")
+    @classmethod
+    def _team(cls, value: str | None) -> str | None:
+        if value is not None and not _TEAM.match(value):
+            raise ValueError(f"{value!r} is not a Slack workspace id (like T0PARTNER1)")
         return value
 
     @field_validator("areas")
@@ -373,6 +384,10 @@ class Network(_Strict):
 
     def provider(self, provider_id: str) -> ProviderEntry | None:
         return next((p for p in self.providers if p.id == provider_id), None)
+
+    def team_of(self, channel: str) -> str | None:
+        """The partner's workspace a provider's channel is in; None: the network's own."""
+        return next((p.team for p in self.providers if p.channel == channel and p.team), None)
 
     def service_label(self, key: str) -> str:
         return self.services.get(key, key)
