@@ -35,7 +35,7 @@ from bot.services import Bot
 from bot.workspaces import Workspaces
 from handlers import register_all
 from server.acks import AnswersOnAck, signalling_ack
-from server.oauth import HomeOrInstalled, OAuthConfig, oauth_settings
+from server.oauth import HomeOrInstalled, OAuthConfig, mark_shared_channel, oauth_settings
 from storage.db import Sessions, session_factory
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,7 @@ def create_app(
         installing = {
             "oauth_settings": oauth_settings(oauth, workspaces),
             "authorize": HomeOrInstalled(workspaces=workspaces, config=oauth, client=client),
+            "before_authorize": mark_shared_channel,
         }
     membership = membership or ChannelMembers(client, clock, workspaces=workspaces)
     handovers = Handovers(sessions=sessions, network=network, clock=clock, membership=membership)

@@ -95,15 +95,32 @@ class HomeOrInstalled(InstallationStoreAuthorize):
         self.workspaces = workspaces
 
     def __call__(self, *, context: BoltContext, enterprise_id, team_id, user_id, **actor):
-        home = self.workspaces.home_auth
-        if home is not None and team_id == home.get("team_id"):
-            return AuthorizeResult.from_auth_test_response(
-                auth_test_response=home, bot_token=self.workspaces.home.token
-            )
-        return super().__call__(
+        home = self.workspaces.home_team
+        if home is not None and team_id == home:
+            return self._home()
+        found = super().__call__(
             context=context, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
             **actor,
         )  # fmt: skip
+        if found is None and context.get(SHARED_CHANNEL):
+            # A partner's member in a Slack Connect channel of ours: Slack names their own
+            # team, which need not have installed the app; ours answers, as without OAuth.
+            return self._home()
+        return found
+
+    def _home(self) -> AuthorizeResult:
+        return AuthorizeResult.from_auth_test_response(
+            auth_test_response=self.workspaces.home_auth, bot_token=self.workspaces.home.token
+        )
+
+
+SHARED_CHANNEL = "in_shared_channel"
+
+
+def mark_shared_channel(body: dict, context: BoltContext, next) -> None:
+    """Before authorizing: whether the request comes from a Slack Connect channel."""
+    context[SHARED_CHANNEL] = bool(body.get("is_ext_shared_channel"))
+    next()
 
 
 def oauth_settings(config: OAuthConfig, workspaces: Workspaces) -> OAuthSettings:

@@ -76,7 +76,9 @@ def sign(body: str | bytes, *, secret: str = SIGNING_SECRET, timestamp: int | No
 
 
 class Harness:
-    def __init__(self, *, fake, engine, network, clock, notify=None, callback_token=None):
+    def __init__(
+        self, *, fake, engine, network, clock, notify=None, callback_token=None, oauth=None
+    ):
         self.fake = fake
         self.network = network
         self.clock = clock
@@ -94,6 +96,7 @@ class Harness:
             pacing=Pacing(pace=timedelta(0), senders=1),
             notify=notify,
             notify_callback_token=callback_token,
+            oauth=oauth,
         )
         self.http = Client(wsgi_app(self.app, engine))
 
