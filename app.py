@@ -107,6 +107,11 @@ def build(mode, *, migrate: bool = True):
             "NOTIFY_API_KEY is set but the network file names no notify.templates: residents "
             "get no messages until it does (docs/notify-templates.md)."
         )
+    if settings.oauth and mode is Mode.SOCKET:
+        log.warning(
+            "OAuth is on but /slack/install is served in HTTP mode only (--http): partners "
+            "already installed are served; new ones install through an HTTP-mode copy."
+        )
     callback = settings.notify_callback_token
     try:
         app = create_app(
