@@ -82,6 +82,7 @@ def build(mode, *, migrate: bool = True):
     from bot.privacy.logs import keep_secret
     from bot.settings import Mode, load_settings
     from server.factory import create_app, make_client, notify_client
+    from server.oauth import oauth_config
     from storage.db import make_engine, upgrade
 
     settings = load_settings()
@@ -112,6 +113,11 @@ def build(mode, *, migrate: bool = True):
             "NOTIFY_API_KEY is set but the network file names no notify.templates: residents "
             "get no messages until it does (docs/notify-templates.md)."
         )
+    if settings.oauth and mode is Mode.SOCKET:
+        log.warning(
+            "OAuth is on but /slack/install is served in HTTP mode only (--http): partners "
+            "already installed are served; new ones install through an HTTP-mode copy."
+        )
     callback = settings.notify_callback_token
     public_url = settings.page_url(network)
     try:
@@ -124,6 +130,7 @@ def build(mode, *, migrate: bool = True):
             notify_callback_token=callback.get_secret_value() if callback else None,
             public_url=public_url,
             metrics_token=_present_secret(settings.metrics_token),
+            oauth=oauth_config(settings, engine) if settings.oauth else None,
         )
     except BoltError as exc:
         raise ConfigError(
@@ -199,6 +206,7 @@ def _secrets(settings) -> list[str]:
             settings.slack_bot_token,
             settings.slack_app_token,
             settings.slack_signing_secret,
+            settings.slack_client_secret,
             settings.notify_api_key,
             settings.notify_callback_token,
             settings.metrics_token,

@@ -27,8 +27,8 @@ class TimedFake(FakeSlack):
         self.timed: list[TimedCall] = []
         self._arrived = threading.Condition(threading.Lock())
 
-    def _record(self, method, args, reply) -> None:
-        super()._record(method, args, reply)
+    def _record(self, method, args, reply, **who) -> None:
+        super()._record(method, args, reply, **who)
         body = reply.body if isinstance(reply.body, dict) else {}
         call = TimedCall(time.perf_counter(), method, self._calls[-1].args, body)
         with self._arrived:

@@ -20,6 +20,7 @@ from bot.privacy.audit import Audit
 from bot.privacy.erasure import Privacy
 from bot.residents.messages import ResidentMessages
 from bot.residents.receipts import Receipts
+from bot.workspaces import Workspaces
 
 
 @dataclass
@@ -44,3 +45,5 @@ class Bot:
     pages: ProviderPages | None = None
     # What Notify's delivery receipts must carry (POST /notify/callback); None: refused.
     notify_callback_token: str | None = None
+    # The workspaces the app speaks in, and the token for each (bot/workspaces.py).
+    workspaces: Workspaces | None = None

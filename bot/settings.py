@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
+    # OAuth, so partners install the app in their own workspaces (README: "One workspace or
+    # several"); the bot token stays the network's own workspace's.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
     # Comma-separated Fernet keys, newest first: the first encrypts residents' details, all
     # decrypt (so a new key goes in front, then `python -m storage.crypto rotate`).
     handover_data_keys: SecretStr | None = None
@@ -41,6 +45,8 @@ class Settings(BaseSettings):
         "slack_bot_token",
         "slack_app_token",
         "slack_signing_secret",
+        "slack_client_id",
+        "slack_client_secret",
         "handover_data_keys",
         "notify_api_key",
         "notify_callback_token",
@@ -65,11 +71,15 @@ class Settings(BaseSettings):
             needed["SLACK_APP_TOKEN"] = (self.slack_app_token, "xapp-")
         else:
             needed["SLACK_SIGNING_SECRET"] = (self.slack_signing_secret, "")
+        how = "Socket Mode" if mode is Mode.SOCKET else "HTTP mode"
+        if self.oauth or _present(self.slack_client_secret):
+            needed["SLACK_CLIENT_ID"] = (_secret(self.slack_client_id), "")
+            needed["SLACK_CLIENT_SECRET"] = (self.slack_client_secret, "")
+            how = f"{how} with OAuth (installed in several workspaces)"
         missing = [name for name, (value, _) in needed.items() if not _present(value)]
         if missing:
-            how = "Socket Mode" if mode is Mode.SOCKET else "HTTP mode"
             raise ConfigError(
-                f"Set {' and '.join(missing)} (in the environment or .env) to run in {how}; "
+                f"Set {_and(missing)} (in the environment or .env) to run in {how}; "
                 ".env.example says where each comes from."
             )
         for name, (value, prefix) in needed.items():
@@ -146,6 +156,11 @@ class Settings(BaseSettings):
         return url
 
     @property
+    def oauth(self) -> bool:
+        """Whether the app is installed in several workspaces (a client id is given)."""
+        return bool(self.slack_client_id)
+
+    @property
     def api_url(self) -> str | None:
         if not self.slack_api_url:
             return None
@@ -154,6 +169,15 @@ class Settings(BaseSettings):
 
 def _present(value: SecretStr | None) -> bool:
     return value is not None and bool(value.get_secret_value().strip())
+
+
+def _secret(value: str | None) -> SecretStr | None:
+    return SecretStr(value) if value is not None else None
+
+
+def _and(names: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def load_settings(**overrides) -> Settings:

@@ -12,11 +12,13 @@ def register_all(app: App) -> None:
         errors,
         events,
         followup,
+        installations,
         outbox,
         views,
     )
 
-    modules = (errors, deliveries, commands, actions, views, events, directory, followup, outbox)
+    modules = (errors, deliveries, commands, actions, views, events, directory, followup, outbox,
+               installations)  # fmt: skip
     for module in modules:
         module.register(app)
     errors.register_fallbacks(app)  # last: only what no listener above took

@@ -10,6 +10,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from notifications_python_client.notifications import NotificationsAPIClient
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.engine import Engine
@@ -36,8 +37,10 @@ from bot.residents.messages import ResidentMessages
 from bot.residents.receipts import Receipts, refused_or
 from bot.residents.sending import NotifyLane
 from bot.services import Bot
+from bot.workspaces import Workspaces
 from handlers import register_all
 from server.acks import AnswersOnAck, signalling_ack
+from server.oauth import HomeOrInstalled, OAuthConfig, mark_shared_channel, oauth_settings
 from storage import crypto
 from storage.db import Sessions, session_factory
 
@@ -159,13 +162,29 @@ def create_app(
     notify_callback_token: str | None = None,
     public_url: str | None = None,
     metrics_token: str | None = None,
+    oauth: OAuthConfig | None = None,
 ) -> HandoverApp:
-    """``public_url``: the bot's own address, for the links in e-mails to providers without
-    Slack (their handovers' pages are served at ``/p/…`` beside ``/slack/events``)."""
+    """The whole bot. With ``oauth`` it may be installed in several workspaces
+    (server/oauth.py); without, it speaks in one, with ``client``'s token. ``public_url``:
+    the bot's own address, for the links in e-mails to providers without Slack (their
+    handovers' pages are served at ``/p/…`` beside ``/slack/events``)."""
     clock = clock or SystemClock()
     sessions = session_factory(engine)
     moved = sync_directory(network, sessions=sessions, now=clock.now())
-    membership = membership or ChannelMembers(client, clock)
+    workspaces = Workspaces(home=client, team_of=network.team_of)
+    installing = {}
+    if oauth is not None:
+        workspaces.store = oauth.installation_store()
+        workspaces.rotator = oauth.rotator(client)
+        workspaces.rotate_within_minutes = oauth.token_rotation_expiration_minutes
+        if verify_token and workspaces.home_auth is None:
+            raise BoltError("auth.test did not answer for it")
+        installing = {
+            "oauth_settings": oauth_settings(oauth, workspaces),
+            "authorize": HomeOrInstalled(workspaces=workspaces, config=oauth, client=client),
+            "before_authorize": mark_shared_channel,
+        }
+    membership = membership or ChannelMembers(client, clock, workspaces=workspaces)
     handovers = Handovers(sessions=sessions, network=network, clock=clock, membership=membership)
     directory = Directory(sessions=sessions, network=network, clock=clock, membership=membership)
     privacy = Privacy(sessions=sessions, network=network, clock=clock)
@@ -173,6 +192,7 @@ def create_app(
     outbox = Outbox(
         sessions=sessions.alone, client=outbox_client(client), clock=clock, pacing=pacing
     )
+    outbox.workspaces = workspaces
     links = PageLinks(data_keys=crypto.keys_of(engine), public_url=public_url)
     provider_mail = ProviderMail(
         outbox=outbox,
@@ -243,6 +263,7 @@ def create_app(
         residents=residents,
         receipts=receipts,
         notify_callback_token=notify_callback_token,
+        workspaces=workspaces,
     )
     app = HandoverApp(
         scheduler=build_scheduler(bot),
@@ -260,6 +281,7 @@ def create_app(
         ),
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        **installing,
     )
 
     app.middleware(signalling_ack)

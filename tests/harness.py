@@ -77,7 +77,16 @@ def sign(body: str | bytes, *, secret: str = SIGNING_SECRET, timestamp: int | No
 
 class Harness:
     def __init__(
-        self, *, fake, engine, network, clock, notify=None, callback_token=None, public_url=None
+        self,
+        *,
+        fake,
+        engine,
+        network,
+        clock,
+        notify=None,
+        callback_token=None,
+        public_url=None,
+        oauth=None,
     ):
         self.fake = fake
         self.network = network
@@ -97,6 +106,7 @@ class Harness:
             notify=notify,
             notify_callback_token=callback_token,
             public_url=public_url,
+            oauth=oauth,
         )
         self.http = Client(wsgi_app(self.app, engine))
 

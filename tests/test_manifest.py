@@ -63,3 +63,12 @@ def test_the_manifest_asks_only_for_the_scopes_the_app_uses():
         "im:write",
         "users:read",
     }
+
+
+def test_installing_asks_for_the_manifests_scopes_and_comes_back_to_its_redirect_url():
+    from server.oauth import BOT_SCOPES, REDIRECT_PATH
+
+    assert list(BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]
+    redirects = MANIFEST["oauth_config"]["redirect_urls"]
+    assert redirects == ["https://handover.example.org/slack/oauth_redirect"]
+    assert all(url.endswith(REDIRECT_PATH) for url in redirects)

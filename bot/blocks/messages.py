@@ -402,6 +402,7 @@ PROBLEMS = {
     "channel_not_found": "the channel no longer exists, or the bot cannot see it",
     "not_in_channel": "the bot is not a member of the channel",
     "is_archived": "the channel is archived",
+    "not_installed": "the app is not installed in the channel's workspace (any more)",
     "account_inactive": "that person's Slack account is deactivated",
     "user_not_found": "Slack does not know that person",
     "user_disabled": "that person's Slack account is disabled",

@@ -37,6 +37,7 @@ from bot.delivery.claim import (
 from bot.delivery.pacing import Pacing
 from bot.delivery.settle import CHANNEL_REFUSED, Outcome
 from bot.operations import metrics
+from bot.workspaces import NOT_INSTALLED, NotInstalled, Workspaces
 from storage.models import Delivery, OutboxMessage
 
 log = logging.getLogger("bot.delivery.courier")
@@ -101,6 +102,8 @@ class Slack:
     resident_lane: Callable[[OutboxMessage], Outcome] | None = None
     # Sends an e-mail to a provider without Slack (bot/byemail/sending.py).
     mail_lane: Callable[[OutboxMessage], Outcome] | None = None
+    # A channel in a partner's workspace goes with that workspace's token; None: one token.
+    workspaces: Workspaces | None = None
 
     def _send(self, row: OutboxMessage, target: Target, lane: Lane) -> Outcome:
         now = self.clock.now()
@@ -125,19 +128,28 @@ class Slack:
         if target.waiting:
             return Outcome(row, next_at=now + WAITING_FOR_PARENT, error="waiting_for_parent")
         channel, ts = target.channel, target.ts
+        try:
+            client = self._client_for(channel)
+        except NotInstalled:
+            lane.refused = NOT_INSTALLED
+            return Outcome(row, status=Delivery.HELD, error=NOT_INSTALLED,
+                           next_at=now + self.pacing.held_retry)  # fmt: skip
+        except Exception as exc:  # the installation store, or refreshing its token
+            log.warning("outbox: no token for %s (message %s): %r", channel, row.id, exc)
+            return self._retry(row, self._backoff(row), "token")
         kwargs = {**json.loads(row.payload or "{}"), "channel": channel}
         if row.method == POST:
             if ts:
                 kwargs["thread_ts"] = ts
             if row.in_doubt:
-                found = self._find_posted(row, channel, ts)
+                found = self._find_posted(client, row, channel, ts)
                 if found is not None:
                     return self._settle_sent(row, found[0], found[1], row.attempts)
             kwargs["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"id": row.id}}
         else:
             kwargs["ts"] = ts
         try:
-            response = self.client.api_call(row.method, json=kwargs)
+            response = client.api_call(row.method, json=kwargs)
         except SlackApiError as exc:
             return self._on_refusal(row, exc, lane)
         except Exception as exc:  # the network: the call may or may not have happened
@@ -145,6 +157,11 @@ class Slack:
             return self._retry(row, self._backoff(row), "network", in_doubt=True)
         sent_channel = response.get("channel") or channel
         return self._settle_sent(row, sent_channel, response.get("ts"), row.attempts)
+
+    def _client_for(self, channel: str) -> WebClient:
+        if self.workspaces is None:
+            return self.client
+        return self.workspaces.client_for_channel(channel, home=self.client)
 
     def _settle_sent(self, row: OutboxMessage, channel: str, ts: str | None, attempt) -> Outcome:
         """Slack has it: the round writes it down with where it is."""
@@ -188,18 +205,18 @@ class Slack:
         return self._retry(row, self._backoff(row), error, in_doubt=unknown)
 
     def _find_posted(
-        self, row: OutboxMessage, channel: str, thread_ts: str | None
+        self, client: WebClient, row: OutboxMessage, channel: str, thread_ts: str | None
     ) -> tuple[str, str] | None:
         """Did an earlier try post it after all? Look for its metadata in the channel."""
         try:
             if channel.startswith(("U", "W")):
-                channel = self.client.conversations_open(users=channel)["channel"]["id"]
+                channel = client.conversations_open(users=channel)["channel"]["id"]
             if thread_ts:
-                response = self.client.conversations_replies(
+                response = client.conversations_replies(
                     channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
                 )
             else:
-                response = self.client.conversations_history(
+                response = client.conversations_history(
                     channel=channel, include_all_metadata=True, limit=200
                 )
         except SlackApiError as exc:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from bot.delivery.claim import CHANNEL_HELD, NOTIFY_PREFIX
+from bot.workspaces import NOT_INSTALLED
 from storage import queries
 from storage.models import (
     Delivery,
@@ -27,8 +28,9 @@ from storage.models import (
     ResidentMessage,
 )
 
-# Slack refuses the channel itself: hold its messages until the channel is fixed.
-CHANNEL_REFUSED = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+# Slack refuses the channel itself: hold its messages until the channel is fixed (or, for
+# a partner's channel, until its workspace installs the app again).
+CHANNEL_REFUSED = frozenset({"channel_not_found", "not_in_channel", "is_archived", NOT_INSTALLED})
 
 # (session, message, Slack's error, whether it is held until its channel is fixed)
 Notice = Callable[[Session, OutboxMessage, str, bool], None]

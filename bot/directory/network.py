@@ -25,6 +25,7 @@ _AGES = re.compile(r"^\s*(\d{1,3})\s*(?:-\s*(\d{1,3})|\+)\s*$")
 _DISTRICT = re.compile(r"^[A-Z]{1,2}(\d[A-Z\d]?)?$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_TEAM = re.compile(r"^T[A-Z0-9]{2,}$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -100,6 +101,9 @@ class ProviderEntry(_Strict):
     # Slack, which acts on each handover from a page of the bot's), or both.
     channel: str | None = None
     email: str | None = None
+    # The Slack workspace its channel is in, when that is a partner's own workspace that
+    # installed the app (OAuth); absent: the network's own workspace.
+    team: str | None = None
     services: list[str] = Field(min_length=1)
     areas: list[str] | None = None
     ages: str | None = None
@@ -160,11 +164,20 @@ class ProviderEntry(_Strict):
                 "needs a `channel:` (its Slack channel) or an `email:` (for a provider "
                 "without Slack), or both"
             )
+        if self.team is not None and self.channel is None:
+            raise ValueError("has a `team:` but no `channel:` in it: give its channel too")
         return self
 
     @property
     def by_email_only(self) -> bool:
         return self.channel is None
+
+    @field_validator("team")
+    @classmethod
+    def _team(cls, value: str | None) -> str | None:
+        if value is not None and not _TEAM.match(value):
+            raise ValueError(f"{value!r} is not a Slack workspace id (like T0PARTNER1)")
+        return value
 
     @field_validator("areas")
     @classmethod
@@ -404,6 +417,10 @@ class Network(_Strict):
 
     def provider(self, provider_id: str) -> ProviderEntry | None:
         return next((p for p in self.providers if p.id == provider_id), None)
+
+    def team_of(self, channel: str) -> str | None:
+        """The partner's workspace a provider's channel is in; None: the network's own."""
+        return next((p.team for p in self.providers if p.channel == channel and p.team), None)
 
     def service_label(self, key: str) -> str:
         return self.services.get(key, key)

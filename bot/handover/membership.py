@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
+from bot.workspaces import NotInstalled, Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +18,17 @@ log = logging.getLogger(__name__)
 class ChannelMembers:
     """``conversations.members`` with a short cache: a card's clicks come in bursts."""
 
-    def __init__(self, client: WebClient, clock: Clock, ttl: timedelta = timedelta(seconds=60)):
+    def __init__(
+        self,
+        client: WebClient,
+        clock: Clock,
+        ttl: timedelta = timedelta(seconds=60),
+        *,
+        workspaces: Workspaces | None = None,
+    ):
         self.client = client
+        # A partner's channel in its own workspace is asked with that workspace's token.
+        self.workspaces = workspaces
         self.clock = clock
         self.ttl = ttl
         self._cache: dict[str, tuple[object, frozenset[str]]] = {}
@@ -49,10 +59,11 @@ class ChannelMembers:
         members: set[str] = set()
         cursor = None
         try:
+            client = self.client
+            if self.workspaces is not None:
+                client = self.workspaces.client_for_channel(channel, home=self.client)
             while True:
-                response = self.client.conversations_members(
-                    channel=channel, cursor=cursor, limit=200
-                )
+                response = client.conversations_members(channel=channel, cursor=cursor, limit=200)
                 members.update(response.get("members", []))
                 cursor = (response.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -60,4 +71,7 @@ class ChannelMembers:
         except SlackApiError as exc:
             # A channel we cannot read has no members we can vouch for: refuse, don't guess.
             log.warning("cannot list members of %s: %s", channel, exc.response.get("error"))
+            return frozenset()
+        except NotInstalled as exc:
+            log.warning("cannot list members of %s: %s", channel, exc)
             return frozenset()

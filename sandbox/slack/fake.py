@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import chat, files, methods, persist
 from .errors import SlackError
+from .oauth import Installs, OAuthApp, Team, with_client_credentials
 from .server import RESPONSE_URL_PREFIX, OtherHandler, Reply, Request, Server
 from .state import Channel, Ephemeral, User, Workspace
 from .views import answer_submission
@@ -27,6 +28,8 @@ class Call:
     ok: bool
     error: str | None = None
     at: float = 0.0  # when it arrived (the fake's clock): pacing is checked with it
+    team: str | None = None  # the team the call's token speaks for (None: no valid token)
+    token: str = ""  # the token it came with (a stand-in's, no secret)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class FakeSlack:
             team_id=team_id, team_name=team_name, bot_user_id=bot_user_id, clock=clock
         )
         self._ws.wall_clock = wall_clock
+        # Other teams, and the app installed in them (sandbox/slack/oauth.py).
+        self._installs = Installs(Team(team_id, team_name, bot_user_id), bot_token)
+        self._ws.installs = self._installs
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._slow: dict[str, deque[float]] = defaultdict(deque)
@@ -147,16 +153,74 @@ class FakeSlack:
         members: list[str] | tuple[str, ...] = (),
         is_private: bool = False,
         bot_is_member: bool = True,
+        *,
+        team: str | None = None,
     ) -> None:
-        """A channel; when ``bot_is_member`` the bot is listed last among its members."""
+        """A channel; when ``bot_is_member`` the bot is listed last among its members.
+        ``team``: it is in that other team (``add_team``), for its tokens only."""
         member_ids = [m for m in members if m != self.bot_user_id]
         if bot_is_member:
             member_ids.append(self.bot_user_id)
         with self._lock:
             self._ws.channels[channel_id] = Channel(
-                id=channel_id, name=name, members=member_ids, is_private=is_private
+                id=channel_id,
+                name=name,
+                members=member_ids,
+                is_private=is_private,
+                team=team if team != self.team_id else None,
             )
             self._changed()
+
+    # other teams, and installing the app in them
+
+    def add_team(self, team_id: str, name: str, *, bot_user_id: str | None = None) -> None:
+        """Another Slack team (a partner's workspace), where the app may be installed."""
+        with self._lock:
+            bot = bot_user_id or f"UBOT{team_id.removeprefix('T')}"
+            self._installs.teams[team_id] = Team(team_id, name, bot)
+
+    def add_oauth_app(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        scope: str = "commands,chat:write",
+        rotation: bool = False,
+        expires_in: int = 43200,
+    ) -> None:
+        """The app's credentials (distributable): ``oauth.v2.access`` takes these."""
+        with self._lock:
+            self._installs.apps[client_id] = OAuthApp(
+                app_id=self._ws.app_id,
+                client_id=client_id,
+                client_secret=client_secret,
+                scope=scope,
+                rotation=rotation,
+                expires_in=expires_in,
+            )
+
+    def grant(self, client_id: str, team: str, user: str, redirect_uri: str | None = None) -> str:
+        """An admin of ``team`` approved the install at slack.com: the one-time code Slack
+        puts in the redirect back to the app."""
+        with self._lock:
+            if team not in self._installs.teams:
+                raise KeyError(f"no team {team!r} in the fake (add_team first)")
+            return self._installs.grant(client_id, team, user, redirect_uri)
+
+    def uninstall(self, team: str) -> None:
+        """The team removed the app: its tokens stop working (the app hears by event)."""
+        with self._lock:
+            self._installs.revoke(team)
+
+    def expire_tokens(self, team: str) -> None:
+        """The team's rotating tokens have expired, as 12 hours on."""
+        with self._lock:
+            self._installs.expire(team)
+
+    def tokens_of(self, team: str) -> list[str]:
+        """The tokens that speak for ``team`` now, oldest first."""
+        with self._lock:
+            return [t for t, owner in self._installs.tokens.items() if owner == team]
 
     def add_message(
         self, channel: str, text: str, *, user: str, thread_ts: str | None = None
@@ -237,6 +301,7 @@ class FakeSlack:
             self._failures.clear()
             self._slow.clear()
             self._ws.clear_activity()
+            self._installs.clear()
             # Timestamps may start again from any time (the demo's history is in the past).
             self._ws.last_ts = 0
             self._changed()
@@ -373,7 +438,8 @@ class FakeSlack:
     def _on_api(self, method: str, args: dict, authorization: str) -> Reply:
         with self._lock:
             reply = self._answer_api(method, args, authorization)
-            self._record(method, args, reply)
+            token = _token(args, authorization)
+            self._record(method, args, reply, team=self._installs.team_of(token), token=token)
             self._changed()
             pending = self._slow.get(method)
             delay = pending.popleft() if pending else 0.0
@@ -426,17 +492,31 @@ class FakeSlack:
         try:
             if not methods.is_known(method):
                 raise SlackError("unknown_method")
-            self._authenticate(args, authorization)
+            if method == "oauth.v2.access":  # the app's credentials instead of a token
+                args = with_client_credentials(args, authorization)
+                return Reply(200, methods.dispatch(self._ws, method, args))
+            team = self._authenticate(args, authorization)
+            self._check_team(team, args)
+            if method == "auth.test" and team != self.team_id:
+                return Reply(200, {"ok": True, **self._installs.auth_test(team)})
             return Reply(200, methods.dispatch(self._ws, method, args))
         except SlackError as refusal:
             return Reply(200, refusal.body())
 
-    def _authenticate(self, args: dict, authorization: str) -> None:
-        token = authorization.removeprefix("Bearer ").strip() or args.get("token") or ""
+    def _authenticate(self, args: dict, authorization: str) -> str:
+        """The team the call's token speaks for."""
+        token = _token(args, authorization)
         if not token:
             raise SlackError("not_authed")
-        if token != self.bot_token:
-            raise SlackError("invalid_auth")
+        return self._installs.check(token)
+
+    def _check_team(self, team: str, args: dict) -> None:
+        """Another team's token sees only that team's channels, as in Slack."""
+        channel = args.get("channel")
+        if isinstance(channel, str) and channel:
+            found = self._ws.resolve_channel(channel)
+            if found is not None and not found.is_im and (found.team or self.team_id) != team:
+                raise SlackError("channel_not_found")
 
     def _on_response_url(self, token: str, payload: dict) -> Reply:
         with self._lock:
@@ -462,14 +542,19 @@ class FakeSlack:
         pending = self._failures.get(method)
         return pending.popleft() if pending else None
 
-    def _record(self, method: str, args: dict, reply: Reply) -> None:
+    def _record(
+        self, method: str, args: dict, reply: Reply, *, team: str | None = None, token: str = ""
+    ) -> None:
         if isinstance(reply.body, dict):
             ok, error = bool(reply.body.get("ok")), reply.body.get("error")
         else:  # response_url answers are plain text: "ok" or the error name
             ok = reply.status == 200
             error = None if ok else reply.body
         recorded = {k: v for k, v in copy.deepcopy(args).items() if k != "token"}
-        self._calls.append(Call(method, recorded, ok, error, at=self._ws.clock()))
+        recorded.pop("client_secret", None)
+        self._calls.append(
+            Call(method, recorded, ok, error, at=self._ws.clock(), team=team, token=token)
+        )
 
     # helpers
 
@@ -482,3 +567,10 @@ class FakeSlack:
     @staticmethod
     def _summaries(items) -> list[dict]:
         return [copy.deepcopy(item.summary()) for item in items]
+
+
+def _token(args: dict, authorization: str) -> str:
+    if authorization.startswith("Bearer "):
+        return authorization.removeprefix("Bearer ").strip()
+    token = args.get("token")
+    return token if isinstance(token, str) else ""

@@ -213,6 +213,8 @@ def _utc_offset_seconds(tz: str) -> int:
 
 METHODS: dict[str, Method] = {
     "auth.test": auth_test,
+    # No token: the app's own credentials (sandbox/slack/oauth.py; the fake adds Basic auth's).
+    "oauth.v2.access": lambda ws, args: ws.installs.access(args),
     "conversations.info": conversations_info,
     "conversations.members": conversations_members,
     "conversations.open": conversations_open,

@@ -37,6 +37,7 @@ class Channel:
     is_private: bool = False
     im_user: str | None = None  # the human side of a bot DM
     created: int = 1_700_000_000
+    team: str | None = None  # another team's channel (sandbox/slack/oauth.py); None: home
 
     @property
     def is_im(self) -> bool:

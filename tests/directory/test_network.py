@@ -135,6 +135,16 @@ def test_an_unknown_top_level_key_is_named_at_its_line():
     assert f"`notes` (line {line_of(text, 'notes:')})" in message
 
 
+def test_a_providers_channel_may_be_in_a_partners_workspace_named_by_its_team_id():
+    network = parse_network(GOOD.replace("C0ESOLHUB1", "C0ESOLHUB1\n    team: T0PARTNER1"))
+    assert network.team_of("C0ESOLHUB1") == "T0PARTNER1"
+    assert network.team_of(network.providers[0].channel) is None
+    text = GOOD.replace("C0ESOLHUB1", "C0ESOLHUB1\n    team: riverside")
+    message = mistake(text)
+    assert f"`providers.1.team` (line {line_of(text, 'riverside')})" in message
+    assert "'riverside' is not a Slack workspace id (like T0PARTNER1)" in message
+
+
 def test_a_bad_provider_channel_id_is_named_with_an_example():
     text = GOOD.replace("C0ESOLHUB1", "esol-hub-handovers")
     message = mistake(text)

@@ -32,6 +32,8 @@ SETTINGS = (
     "NOTIFY_BASE_URL",
     "NOTIFY_CALLBACK_TOKEN",
     "METRICS_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
 )
 
 
@@ -241,3 +243,40 @@ def _wait_for(url: str, process, timeout: float = 30) -> dict:
         except OSError:
             time.sleep(0.1)
     raise AssertionError("the server did not start")
+
+
+@pytest.mark.parametrize(
+    ("given", "args", "sentence"),
+    [
+        (
+            {"SLACK_CLIENT_ID": "1111.2222"},
+            ("--http",),
+            "Cannot start: Set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CLIENT_SECRET "
+            "(in the environment or .env) to run in HTTP mode with OAuth (installed in several "
+            "workspaces); .env.example says where each comes from.",
+        ),
+        (
+            {"SLACK_CLIENT_SECRET": "s3cret", "SLACK_BOT_TOKEN": "xoxb-1"},
+            (),
+            "Cannot start: Set SLACK_APP_TOKEN and SLACK_CLIENT_ID (in the environment or .env) "
+            "to run in Socket Mode with OAuth (installed in several workspaces); .env.example "
+            "says where each comes from.",
+        ),
+        (
+            {"SLACK_CLIENT_ID": " 1111.2222 ", "SLACK_CLIENT_SECRET": "s3cret"},
+            ("--http",),
+            "Cannot start: Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (in the environment or "
+            ".env) to run in HTTP mode with OAuth (installed in several workspaces); "
+            ".env.example says where each comes from.",
+        ),
+    ],
+    ids=["http-without-secrets", "socket-without-app-token-and-id", "oauth-needs-bot-token"],
+)
+def test_oauth_settings_that_cannot_work_are_one_sentence(
+    folder, capsys, monkeypatch, given, args, sentence
+):
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    code, err = start(capsys, *args)
+    assert code == 2 and err == sentence
+    assert "s3cret" not in err
