@@ -174,7 +174,14 @@ class Bot:
         form = _until(lambda: fake.open_views(adviser), "the referral modal")[-1]
         choice = self._submit(adviser, form, {**GOOD_REFERRAL, **changes})
         assert choice.get("response_action") == "update", choice
-        sent = self._submit(adviser, fake.open_views(adviser)[-1], {"destination": "network"})
+        # The step the answer showed, not just the newest open view: under load a late view
+        # from the adviser's previous referral can arrive after this one opened.
+        step = next(
+            v
+            for v in reversed(fake.open_views(adviser))
+            if v.get("callback_id") == choice["view"]["callback_id"]
+        )
+        sent = self._submit(adviser, step, {"destination": "network"})
         found = REF.search(json.dumps(sent["view"]["title"]))
         assert found, (sent, [v.get("callback_id") for v in self.fake.open_views(adviser)])
         return found.group(0)
