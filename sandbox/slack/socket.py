@@ -128,6 +128,7 @@ class SocketMode:
         self._links: list[_Link] = []
         self._envelopes: dict[str, Envelope] = {}
         self._drop_acks = 0
+        self._refresh_on_drop = False
         self._strays: list[str] = []  # acks of envelopes never sent
         self.frames: list[dict] = []  # every frame sent, in order (hello, disconnect, ...)
 
@@ -160,6 +161,7 @@ class SocketMode:
             self._envelopes.clear()
             self._strays.clear()
             self._drop_acks = 0
+            self._refresh_on_drop = False
             self.frames.clear()
 
     def open_url(self) -> str:
@@ -204,11 +206,13 @@ class SocketMode:
             with contextlib.suppress(Exception):
                 link.connection.close()
 
-    def drop_next_ack(self, times: int = 1) -> None:
+    def drop_next_ack(self, times: int = 1, *, refresh: bool = False) -> None:
         """The next ``times`` acks are lost on the way: the app did the work, Slack never
-        heard, and sends the envelope again on the next connection."""
+        heard, and sends the envelope again (3 s later, or on the next connection). With
+        ``refresh`` the connection is refreshed as each is lost: the ack went with it."""
         with self._lock:
             self._drop_acks += times
+            self._refresh_on_drop = refresh
 
     def wait_connected(self, count: int = 1, timeout: float = 10) -> None:
         """Until ``count`` connections have been greeted in all, one of them still usable."""
@@ -338,6 +342,8 @@ class SocketMode:
             if self._drop_acks:
                 self._drop_acks -= 1
                 waiting[-1].lost = True
+                if self._refresh_on_drop:
+                    threading.Thread(target=self.refresh, daemon=True).start()
                 return
             waiting[0].acked_at = self.clock()
             if envelope.ack is None:
