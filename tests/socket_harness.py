@@ -88,6 +88,12 @@ class RemoteBot(Harness):
         self.socket.wait_ack(envelope, WAIT_FOR_ACK)
         return Acked(envelope)
 
+    def submit(self, user: str, answers: dict, view: dict | None = None):
+        # A command or a click opens its modal after the ack: wait for it to be there.
+        if view is None:
+            eventually(lambda: self.fake.open_views(user), what=f"a modal for {user}")
+        return super().submit(user, answers, view)
+
 
 def eventually(condition: Callable[[], object], timeout: float = 10, what: str = "it"):
     """The condition's value once it is true (for work another process does after its
