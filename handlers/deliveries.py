@@ -90,7 +90,9 @@ def open_form(client: WebClient, trigger_id: str, view: dict) -> None:
 
 def _retry(req: BoltRequest) -> tuple[str, str] | None:
     attempt = (req.headers.get("x-slack-retry-num") or [None])[0]
-    if attempt is None:
+    # Socket Mode's envelopes say retry_attempt 0 on the first delivery, and Bolt mirrors
+    # it as this header: only 1 and up are retries.
+    if attempt is None or attempt == "0":
         return None
     return attempt, (req.headers.get("x-slack-retry-reason") or ["unknown"])[0]
 

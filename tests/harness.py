@@ -27,6 +27,12 @@ SIGNING_SECRET = "test-signing-secret"
 # makes its own to try rotation and wrong keys.
 DATA_KEY = "0s0mhq7hcGuV9WKm5-BwWa5yqMNZLpYKrQ7YnuT6v1A="
 TEAM = "T0001"
+# How HTTP mode carries each kind of Socket Mode envelope's payload.
+ENCODINGS = {
+    "slash_commands": requests.form,
+    "interactive": requests.interaction,
+    "events_api": requests.event,
+}
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -87,6 +93,7 @@ class Harness:
         callback_token=None,
         public_url=None,
         oauth=None,
+        signing_secret: str | None = SIGNING_SECRET,
     ):
         self.fake = fake
         self.network = network
@@ -96,7 +103,7 @@ class Harness:
             network=network,
             engine=engine,
             client=make_client(fake.bot_token, fake.api_url),
-            signing_secret=SIGNING_SECRET,
+            signing_secret=signing_secret,
             clock=clock,
             listener_executor=self.executor,
             # Tests check pacing, and posting to several channels at once, where it is the
@@ -123,6 +130,11 @@ class Harness:
     def send(self, encoded: tuple[str, str], **sign_args):
         return self.post(*encoded, **sign_args)
 
+    def deliver(self, kind: str, payload: dict):
+        """One request from Slack, of a Socket Mode envelope's ``kind``: here POSTed and
+        signed as HTTP mode gets it (tests/socket_harness.py sends it over the socket)."""
+        return self.send(ENCODINGS[kind](payload))
+
     @staticmethod
     def answer(response) -> dict:
         """The JSON body of an acknowledgement ({} for an empty ack)."""
@@ -140,7 +152,7 @@ class Harness:
             response_url=self.fake.response_url(user, channel),
             trigger_id=self.fake.issue_trigger_id(user),
         )
-        return self.send(requests.form(fields))
+        return self.deliver("slash_commands", fields)
 
     def click(
         self,
@@ -178,7 +190,7 @@ class Harness:
             else self.fake.response_url(user, channel, message["ts"]),
             view=view or ({"type": "home", "id": "VHOME"} if home else None),
         )
-        return self.send(requests.interaction(payload))
+        return self.deliver("interactive", payload)
 
     def click_button(self, user: str, message: dict, channel: str, label: str):
         """Click the button with this label on a message the bot posted."""
@@ -207,7 +219,7 @@ class Harness:
             view={"id": "VSUBMIT", **view},
             values=fill(view, answers),
         )
-        response = self.send(requests.interaction(payload))
+        response = self.deliver("interactive", payload)
         # Do with the acknowledgement what Slack does: close, update or show errors.
         if response.status_code == 200:
             self.fake.answer_view_submission(user, self.answer(response))
@@ -224,11 +236,11 @@ class Harness:
         return response
 
     def event(self, event: dict):
-        return self.send(requests.event(requests.event_callback(team=TEAM, event=event)))
+        return self.deliver("events_api", requests.event_callback(team=TEAM, event=event))
 
     def open_home(self, user: str):
         payload = requests.app_home_opened(team=TEAM, user=user, dm_channel="D0HOME")
-        return self.send(requests.event(payload))
+        return self.deliver("events_api", payload)
 
 
 def fill(view: dict, answers: dict[str, Any]) -> dict:

@@ -15,8 +15,13 @@ from . import chat, files, methods, persist
 from .errors import SlackError
 from .oauth import Installs, OAuthApp, Team, with_client_credentials
 from .server import RESPONSE_URL_PREFIX, OtherHandler, Reply, Request, Server
+from .socket import SocketMode
 from .state import Channel, Ephemeral, User, Workspace
 from .views import answer_submission
+
+# Socket Mode's one Web API method. Not in methods.json (the reference it is extracted
+# from has no apps.* methods); it takes no arguments beyond the app-level token.
+CONNECTIONS_OPEN = "apps.connections.open"
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,13 @@ class FakeSlack:
         routes: OtherHandler | None = None,
         store: Path | None = None,
         wall_clock: Callable[[], float] | None = None,
+        app_token: str = "xapp-1-A0SANDBOX-test",
     ):
         self.bot_token = bot_token
+        # The app-level token: apps.connections.open takes it, and nothing else does.
+        self.app_token = app_token
+        # Socket Mode's WebSocket server, started the first time a connection is asked for.
+        self._socket = SocketMode(clock=clock)
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.team_name = team_name
@@ -102,6 +112,7 @@ class FakeSlack:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        self._socket.stop()
 
     def __enter__(self) -> FakeSlack:
         return self.start()
@@ -114,6 +125,14 @@ class FakeSlack:
         if self._server is None:
             raise RuntimeError("FakeSlack is not started")
         return self._server.base_url
+
+    @property
+    def socket_mode(self) -> SocketMode:
+        """The stand-in Socket Mode: envelopes go to the app over it, acks come back."""
+        with self._lock:
+            if not self._socket.started:
+                self._socket.start()
+        return self._socket
 
     @property
     def api_url(self) -> str:
@@ -302,6 +321,7 @@ class FakeSlack:
             self._slow.clear()
             self._ws.clear_activity()
             self._installs.clear()
+            self._socket.reset()
             # Timestamps may start again from any time (the demo's history is in the past).
             self._ws.last_ts = 0
             self._changed()
@@ -490,6 +510,9 @@ class FakeSlack:
         if failure is not None:
             return Reply(failure.status, {"ok": False, "error": failure.error}, failure.headers())
         try:
+            if method == CONNECTIONS_OPEN:
+                self._authenticate(args, authorization, app_level=True)
+                return Reply(200, {"ok": True, "url": self.socket_mode.open_url()})
             if not methods.is_known(method):
                 raise SlackError("unknown_method")
             if method == "oauth.v2.access":  # the app's credentials instead of a token
@@ -503,11 +526,19 @@ class FakeSlack:
         except SlackError as refusal:
             return Reply(200, refusal.body())
 
-    def _authenticate(self, args: dict, authorization: str) -> str:
-        """The team the call's token speaks for."""
+    def _authenticate(self, args: dict, authorization: str, *, app_level: bool = False) -> str:
+        """The team the call's token speaks for: a bot token for the Web API's methods, the
+        app-level token for Socket Mode's apps.connections.open; either one for the other is
+        refused as Slack does."""
         token = _token(args, authorization)
         if not token:
             raise SlackError("not_authed")
+        if token.startswith("xapp-") != app_level:
+            raise SlackError("not_allowed_token_type")
+        if app_level:
+            if token != self.app_token:
+                raise SlackError("invalid_auth")
+            return self.team_id
         return self._installs.check(token)
 
     def _check_team(self, team: str, args: dict) -> None:
