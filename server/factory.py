@@ -9,7 +9,7 @@ import logging
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from notifications_python_client.notifications import NotificationsAPIClient
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -31,6 +31,7 @@ from bot.followup.reminders import Chaser
 from bot.followup.scheduler import Scheduler
 from bot.handover.handovers import Handovers, Membership
 from bot.handover.membership import ChannelMembers
+from bot.operations.metrics import timing
 from bot.privacy.audit import Audit
 from bot.privacy.erasure import Privacy
 from bot.residents.messages import ResidentMessages
@@ -64,6 +65,12 @@ class HandoverApp(App):
         self.signing_secret: str | None = bolt_options.get("signing_secret")
         self.scheduler = scheduler
         self.bot = bot
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        """Every request of Slack's, timed by kind (``handover_request_seconds``), whether
+        it came over HTTP or over Socket Mode's connection."""
+        with timing(req.body):
+            return super().dispatch(req)
 
 
 class InUnits(Executor):

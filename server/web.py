@@ -19,7 +19,6 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy.engine import Engine
 
-from bot.operations.metrics import timing
 from server import gate, metrics, probes, receipts
 from server.page import routes
 from storage import crypto
@@ -51,8 +50,7 @@ def wsgi_app(app: App, engine: Engine, *, signing_secret: str | None = None):
             request = gate.admit(environ, secret)
             if isinstance(request, gate.Refusal):
                 return gate.refuse(request, start_response)
-            with timing(request.body):
-                answer = app.dispatch(request)
+            answer = app.dispatch(request)
             response = WsgiHttpResponse(
                 status=answer.status, headers=answer.headers, body=answer.body
             )

@@ -111,3 +111,21 @@ def test_a_refresh_mid_story_loses_nothing_and_applies_nothing_twice(
     assert reasons[:2] == ["warning", "refresh_requested"]
     assert socket.connections >= 3
     assert socket.problems() == [] and socket.unacknowledged() == []
+
+
+def test_requests_over_socket_mode_are_timed_as_http_ones_are(socket_slack, fake):
+    from prometheus_client import generate_latest
+
+    from tests.operations.scrape import parse
+
+    def counted(kind: str) -> float:
+        return parse(generate_latest().decode()).get_value(
+            "handover_request_seconds_count", kind=kind
+        )
+
+    before = {kind: counted(kind) for kind in ("command", "view_submission", "event")}
+    refer(socket_slack)
+    socket_slack.open_home(ADVISER)
+    assert counted("command") == before["command"] + 1
+    assert counted("view_submission") == before["view_submission"] + 2  # the form, then Send
+    assert counted("event") >= before["event"] + 1
