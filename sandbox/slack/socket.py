@@ -192,15 +192,20 @@ class SocketMode:
         envelope.acked.wait(timeout)
         return envelope.ack
 
-    def refresh(self) -> None:
+    def refresh(self, *, warning: bool = True) -> None:
         """Slack's periodic refresh: on every connection ``disconnect`` with reason
-        ``warning``, then ``refresh_requested``, and Slack closes it. The client opens a
-        new one; until it does, envelopes wait."""
+        ``warning`` (unless not), then ``refresh_requested``, and Slack closes it. The
+        client opens a new one; until it does, envelopes wait.
+
+        slack_sdk's builtin client reconnects on each of the two, and closing the
+        connection it opened for the first waits for its read to time out (3 s): call
+        ``wait_settled()`` before sending what must be acked in time."""
         with self._lock:
             links = [link for link in self._links if link.open and not link.retired]
             for link in links:
                 link.retired = True
-                self._send(link, _disconnect("warning", link))
+                if warning:
+                    self._send(link, _disconnect("warning", link))
                 self._send(link, _disconnect("refresh_requested", link))
         for link in links:
             with contextlib.suppress(Exception):
@@ -223,6 +228,23 @@ class SocketMode:
                 if left <= 0:
                     raise TimeoutError(f"no Socket Mode connection {count} within {timeout} s")
                 self._changed.wait(left)
+
+    def wait_settled(self, timeout: float = 15, quiet: float = 0.5) -> None:
+        """Until the client keeps one connection, read, and nothing has opened or closed
+        for ``quiet`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                seen = (len(self._links), sum(link.open for link in self._links))
+                one = seen[1] == 1 and self._current() is not None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"Socket Mode did not settle within {timeout} s")
+                if one and not self._changed.wait(min(quiet, left)):
+                    if seen == (len(self._links), sum(link.open for link in self._links)):
+                        return
+                elif not one:
+                    self._changed.wait(left)
 
     # what tests check
 
@@ -343,7 +365,10 @@ class SocketMode:
                 self._drop_acks -= 1
                 waiting[-1].lost = True
                 if self._refresh_on_drop:
-                    threading.Thread(target=self.refresh, daemon=True).start()
+                    # One reconnect, at once: the retry is not held up by a second.
+                    threading.Thread(
+                        target=self.refresh, kwargs={"warning": False}, daemon=True
+                    ).start()
                 return
             waiting[0].acked_at = self.clock()
             if envelope.ack is None:

@@ -83,7 +83,7 @@ def test_a_refresh_mid_story_loses_nothing_and_applies_nothing_twice(
     slack, socket = socket_slack, socket_slack.socket
     refer(slack)
     socket.refresh()  # Slack's periodic disconnect (warning, refresh_requested)
-    # The click goes as soon as the app has reconnected.
+    socket.wait_settled()
     slack.click_button(CV_STAFF, last_card(fake, CV_CHANNEL), CV_CHANNEL, "Accept")
     # The accept is applied, but its ack is lost as the connection is refreshed again:
     # Slack sends the submission once more on the new connection.
