@@ -297,10 +297,44 @@ def _run(args: argparse.Namespace, made: str | None) -> int:
 
             serve(app, engine, host=args.host, port=args.port)
         else:
-            serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+            web = web_beside_socket_mode(app, engine, settings, args)
+            try:
+                serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+            finally:
+                if web is not None:
+                    web.stop()
     finally:
         finish(app, engine)
     return 0
+
+
+def web_beside_socket_mode(app, engine, settings, args):
+    """In Socket Mode, Slack needs no address, but others do: the pages of providers without
+    Slack (PUBLIC_URL) and GOV.UK Notify's delivery receipts (NOTIFY_CALLBACK_TOKEN) reach
+    the bot over HTTP. With either set, the HTTP server serves them (and the probes and
+    /metrics) on --host and --port; Slack's own requests there are refused, having no
+    signing secret. Returns the server, running in a thread, or None."""
+    import threading
+
+    from server.web import Server
+
+    if not (settings.public_url or settings.notify_callback_token):
+        return None
+    server = Server(app, engine, host=args.host, port=args.port)
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread.start()
+    log.info(
+        "also serving http://%s:%s for providers' pages and Notify's receipts",
+        args.host,
+        server.port,
+    )
+
+    class Running:
+        def stop(self) -> None:
+            server.stop()
+            thread.join(15)
+
+    return Running()
 
 
 def serve_workers(mode, args: argparse.Namespace, count: int) -> int:

@@ -84,3 +84,63 @@ def test_socket_mode_serves_a_handover_and_stops_cleanly_on_sigterm(tmp_path, fa
         waiting = db.execute("SELECT count(*) FROM outbox WHERE status != 'sent'").fetchone()
     assert kinds.count("accepted") == 1
     assert waiting == (0,)
+
+
+def test_in_socket_mode_the_pages_and_receipts_are_still_served_over_http(tmp_path, fake):
+    """Providers without Slack and Notify's receipts need an address even when Slack does
+    not: with PUBLIC_URL set, Socket Mode serves HTTP too, and refuses Slack's requests
+    there (no signing secret)."""
+    import socket as sockets
+    import urllib.error
+    import urllib.request
+
+    with sockets.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    shutil.copy(ROOT / "app.py", tmp_path / "app.py")
+    (tmp_path / "network.yaml").write_text(NETWORK_YAML)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in SETTINGS},
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_APP_TOKEN": fake.app_token,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "HANDOVER_DATA_KEYS": DATA_KEY,
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        fake.socket_mode.wait_connected(timeout=30)
+
+        def live():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=2) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+
+        eventually(live, what="the HTTP server beside Socket Mode")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/p/not-a-link") as response:
+            raise AssertionError(f"a made-up page link answered {response.status}")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 404  # the page route is there, and refuses the made-up link
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/events", data=b"{}", method="POST"
+        )
+        try:
+            urllib.request.urlopen(request)
+            raise AssertionError("an unsigned Slack request was taken")
+        except urllib.error.HTTPError as unsigned:
+            assert unsigned.code == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0].decode()
+    assert process.returncode == 0, output
+    assert "also serving http://127.0.0.1" in output and "stopped cleanly" in output
