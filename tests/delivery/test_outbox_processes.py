@@ -108,10 +108,10 @@ def test_two_bots_delivering_at_once_send_each_message_once_at_one_pace(db, fake
     assert sorted(card_refs(fake)) == [f"HO-{n:04d}" for n in range(1, 101)]
     times = sorted(call.at for call in card_posts(fake))
     # The pace is shared through the database: two bots do not post twice as fast. Over
-    # any 25 paces one channel takes 25 posts and its burst allowance, plus what 150 ms of
+    # any 25 paces one channel takes 25 posts and its burst allowance, plus what 300 ms of
     # jitter can bunch up: posts are paced when claimed and counted here when they reach
-    # Slack, and two bots and the fake share two cores with the rest of a CI run (at a
-    # 20 ms pace a busy run once bunched seven). Twice the pace would be 50.
+    # Slack, and two bots and the fake share two cores with the rest of a CI run (a busy
+    # run once bunched eight at this pace). Twice the pace would be 50, still refused.
     window = 25 * MEASURED_PACE
     busiest = max(sum(1 for t in times if start <= t < start + window) for start in times)
-    assert busiest <= 25 + (Pacing().burst - 1) + round(0.15 / MEASURED_PACE)
+    assert busiest <= 25 + (Pacing().burst - 1) + round(0.3 / MEASURED_PACE)

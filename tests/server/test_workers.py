@@ -247,6 +247,11 @@ def delivered_all(db) -> bool:
 
 
 def test_each_worker_serves_and_every_referral_reaches_its_provider_once(tmp_path, fake, db):
+    if db.dialect.name == "sqlite":
+        # SQLite has one write lock for the whole file: a worker frozen (SIGSTOP) in the
+        # middle of a write holds it, and the other waits past Slack's 3 seconds, whatever
+        # the bot does. Several workers are for PostgreSQL, where this runs.
+        pytest.skip("freezing a worker mid-write blocks every writer on SQLite")
     bot = Bot(tmp_path, fake, database_url=db.url.render_as_string(hide_password=False))
     try:
         first, second = bot.pids
