@@ -155,12 +155,15 @@ def measure(
     }
 
 
-def _profile(work: Callable[[], object], title: str) -> None:
-    """pyinstrument's view of one run, on stderr (``pip install -e '.[bench]'``)."""
+def _profile(work: Callable[[], object], title: str, runs: int = 10) -> None:
+    """pyinstrument's view of ``runs`` runs after a warming one, on stderr (``pip install
+    -e '.[bench]'``): the steady state the medians measure, not the first run's caches."""
     from pyinstrument import Profiler
 
-    profiler = Profiler(interval=0.001)
+    work()
+    profiler = Profiler(interval=0.0005)
     with profiler:
-        work()
-    print(f"--- profile: {title}", file=sys.stderr)
+        for _ in range(runs):
+            work()
+    print(f"--- profile: {title}, {runs} runs", file=sys.stderr)
     print(profiler.output_text(unicode=True, color=False), file=sys.stderr)

@@ -62,6 +62,25 @@ def active_providers(*, session: Session) -> Sequence[Provider]:
     return session.exec(select(Provider).where(Provider.active).order_by(Provider.id)).all()
 
 
+def provider_days(*, session: Session) -> Sequence:
+    """What changes day to day about each active provider, by id: its open handovers, its
+    turn, its capacity and its usual volume. Columns, not rows: routing asks at each Next
+    and Send, and the rest of a provider is the network file's, already in memory."""
+    return session.execute(
+        select(
+            Provider.id,
+            Provider.open_handovers,
+            Provider.last_routed_at,
+            Provider.capacity,
+            Provider.paused_until,
+            Provider.routed_volume,
+            Provider.routed_volume_at,
+        )
+        .where(Provider.active)
+        .order_by(Provider.id)
+    ).all()
+
+
 def all_providers(*, session: Session) -> Sequence[Provider]:
     return session.exec(select(Provider).order_by(Provider.name)).all()
 

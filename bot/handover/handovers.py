@@ -275,7 +275,8 @@ class Handovers(Routing, DuplicateCheck):
                 prefer=prefer,
                 circumstances=referral.circumstances,
             )
-            for name, value in self._placement(session, best, now).items():
+            placed, provider = self._placement(session, best, now)
+            for name, value in placed.items():
                 setattr(handover, name, value)
             if prefer and best is not None and best.provider.id == prefer:
                 handover.match_reason = clip(f"chosen by the adviser; {handover.match_reason}", 500)
@@ -314,7 +315,7 @@ class Handovers(Routing, DuplicateCheck):
                 EventKind.CREATED,
                 handover,
                 adviser_id,
-                provider=self._provider(session, handover.provider_id),
+                provider=provider,
                 routed=routed,
             )
             self.commit_announcing(session, change)
@@ -369,7 +370,7 @@ class Handovers(Routing, DuplicateCheck):
             declined.add(step.previous.id)
             # Straight on to the next provider that fits: nobody holds a dead referral.
             best = self._best_candidate(session, handover, declined)
-            step.apply(**self._placement(session, best, step.now))
+            step.apply(**self._placement(session, best, step.now)[0])
             step.record(provider_id=step.previous.id, reason=reason, note=note)
             routed = self._record_routing(session, handover, best, step.now, actor_id=None)
             suggestion = learn_from_decline(

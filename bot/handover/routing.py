@@ -7,7 +7,7 @@ the providers as the database holds them today and records where the handover we
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlmodel import Session
@@ -137,28 +137,52 @@ class Routing:
         return RouteChoices(fit, caught, other)
 
     def _facts(self, session: Session) -> list[ProviderFacts]:
-        """Every active provider as matching sees it today."""
+        """Every active provider as matching sees it today: what the network file says of
+        it (in memory), with what the database keeps of its day (one narrow read)."""
         today = self._today()
         now = self.clock.now()
-        only_for = {entry.id: tuple(entry.only_for or ()) for entry in self.network.providers}
+        listed = self._listed()
         return [
-            ProviderFacts(
-                id=p.id,
-                name=p.name,
-                services=tuple(p.services),
-                areas=tuple(p.areas) if p.areas is not None else None,
-                age_range=(p.age_min, p.age_max) if p.age_min is not None else None,
-                active=p.active,
-                open_handovers=p.open_handovers,
-                last_routed_at=p.last_routed_at,
-                capacity=effective_capacity(p.capacity, p.paused_until, today),
-                languages=tuple(p.languages) if p.languages else None,
-                # From the network file: matching's rules are the file's, today's.
-                only_for=only_for.get(p.id, ()),
-                usual=usual_volume(p.routed_volume or 0.0, p.routed_volume_at, now),
+            replace(
+                entry,
+                open_handovers=day.open_handovers,
+                last_routed_at=day.last_routed_at,
+                capacity=effective_capacity(day.capacity, day.paused_until, today),
+                usual=usual_volume(day.routed_volume or 0.0, day.routed_volume_at, now),
             )
-            for p in queries.active_providers(session=session)
+            for day in queries.provider_days(session=session)
+            # A provider the database lists but this copy's file does not (another replica
+            # read a newer file) is left out until this copy reads it too.
+            if (entry := listed.get(day.id)) is not None
         ]
+
+    def _listed(self) -> dict[str, ProviderFacts]:
+        """The network file's active providers as matching sees them, before the day's
+        figures: worked out once for each network file read."""
+        cached = getattr(self, "_listed_for", None)
+        if cached is not None and cached[0] is self.network:
+            return cached[1]
+        listed = {}
+        for entry in self.network.providers:
+            if not entry.active:
+                continue
+            listed[entry.id] = ProviderFacts(
+                id=entry.id,
+                name=entry.name,
+                services=tuple(entry.services),
+                areas=tuple(entry.areas) if entry.areas is not None else None,
+                age_range=entry.age_range,
+                active=True,
+                open_handovers=0,
+                last_routed_at=None,
+                capacity="open",
+                languages=tuple(entry.languages) if entry.languages else None,
+                # From the network file: matching's rules are the file's, today's.
+                only_for=tuple(entry.only_for or ()),
+                usual=0.0,
+            )
+        self._listed_for = (self.network, listed)
+        return listed
 
     def _candidates(
         self,
@@ -183,24 +207,29 @@ class Routing:
         chosen = next((c for c in found if c.provider.id == prefer), None)
         return chosen or (found[0] if found else None)
 
-    def _placement(self, session: Session, best: Candidate | None, now) -> dict:
-        """Where the handover goes: the best candidate, or the coordinators if none is left."""
+    def _placement(
+        self, session: Session, best: Candidate | None, now
+    ) -> tuple[dict, Provider | None]:
+        """Where the handover goes (its fields), and the provider it goes to: the best
+        candidate, or the coordinators (no provider) if none is left."""
         if best is None:
-            return {
+            unmatched = {
                 "state": State.UNMATCHED,
                 "provider_id": None,
                 "match_reason": None,
                 "routed_by_hand": False,
             }
+            return unmatched, None
         provider = session.get(Provider, best.provider.id)
         routed_to(provider, now)
         session.add(provider)
-        return {
+        placed = {
             "state": State.PENDING,
             "provider_id": best.provider.id,
             "match_reason": clip(best.why(self.wording), 500),
             "routed_by_hand": False,
         }
+        return placed, provider
 
     def _record_routing(self, session, handover, best, now, *, actor_id) -> EventKind:
         kind = EventKind.ROUTED if best is not None else EventKind.UNMATCHED
