@@ -218,13 +218,34 @@ def acknowledged(work: Callable[[Any, dict, dict, WebClient], None]):
     return listener
 
 
-@acknowledged
-def unknown_action(bot, body: dict, action: dict, client: WebClient) -> None:
+def taken_late(context) -> bool:
+    """One of the bot's listeners took this request and did not acknowledge it within
+    Bolt's three seconds, so Bolt offers it to the catch-alls below; it is still at work
+    (the request's ack says so: server.acks), and may well succeed."""
+    return bool(getattr(context.get("ack"), "late", False))
+
+
+def _late(body: dict) -> None:
+    kind = body.get("type") or "request"
+    log.warning("a %s took longer than Slack's 3 seconds; it is still being done", kind)
+
+
+def unknown_action(ack, body: dict, client: WebClient, respond, context) -> None:
     """A button this version of the bot does not know (an old message, or a forged one)."""
-    raise DomainError("That button is out of date, so nothing was done.")
+    ack()
+    if taken_late(context):
+        _late(body)
+        return
+    with after_ack(body, client, respond):
+        raise DomainError("That button is out of date, so nothing was done.")
 
 
-def unknown_view(ack, body: dict) -> None:
+def unknown_view(ack, body: dict, context) -> None:
+    if taken_late(context):
+        # Slack has stopped waiting: whatever is answered now is not shown.
+        _late(body)
+        ack()
+        return
     ack(response_action="update", view=notice_modal("Not done", DAMAGED))
 
 

@@ -7,6 +7,11 @@ says when it is called, and the executor hands the listener back to Bolt only on
 been (or the listener has finished without it): by the time Bolt first looks, the answer
 is there. Nothing else about Bolt's handling changes; a listener that never acknowledges
 is still Bolt's to report after its three seconds.
+
+Bolt then offers the request to the next listener that matches, which is the catch-all
+for requests no listener knows (``handlers.errors``): the ack says that a listener of
+the bot's took the request and is still at work on it (``late``), so the catch-all does
+not call it damaged or out of date.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ class SignallingAck(Ack):
     def __init__(self):
         super().__init__()
         self.called = threading.Event()
+        # The listener given this request did not acknowledge it in time: still at work.
+        self.late = False
 
     def __call__(self, *args, **kwargs):
         try:
@@ -59,7 +66,8 @@ class AnswersOnAck(Executor):
         future = self.inner.submit(fn, *args, **kwargs)
         if isinstance(ack, SignallingAck):
             future.add_done_callback(lambda _: ack.called.set())
-            ack.called.wait(self.timeout)
+            if not ack.called.wait(self.timeout):
+                ack.late = True
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
