@@ -195,9 +195,12 @@ def candidates(
         covered = tuple(key for key in need.needs if key in provider.services)
         if covered and exclusion(provider, need, declined, wording) is None:
             found.append(Candidate(provider, covered, meets=meets(provider, need)))
-    found.sort(key=lambda c: _rank(c, need))
+    # Each candidate's rank worked out once: the reasons compare neighbours' ranks.
+    ranked = sorted(((_rank(c, need), c) for c in found), key=lambda pair: pair[0])
+    found = [candidate for _, candidate in ranked]
+    ranks = [rank for rank, _ in ranked]
     return [
-        replace(candidate, reason=_deciding_reason(found, index, need, wording))
+        replace(candidate, reason=_deciding_reason(found, ranks, index, need, wording))
         for index, candidate in enumerate(found)
     ]
 
@@ -291,21 +294,22 @@ def _rank(candidate: Candidate, need: Need) -> tuple:
 REASON_LIMIT = 75  # the line under a suggestion (Slack's option description)
 
 
-def _deciding_reason(ranked: list[Candidate], index: int, need: Need, wording: Wording) -> str:
+def _deciding_reason(
+    ranked: list[Candidate], ranks: list[tuple], index: int, need: Need, wording: Wording
+) -> str:
     """Why this candidate stands where it does, in full words: for the first, the first rule
     on which it beats the second; for the others, the first on which it falls behind the one
     before. A specialist or local provider says so when a later rule decided."""
     me = ranked[index]
-    quality = _better(_SPECIALIST, me, need, wording, ranked, index) or _better(
-        _LOCAL, me, need, wording, ranked, index
+    quality = _better(_SPECIALIST, me, need, wording, ranks, index) or _better(
+        _LOCAL, me, need, wording, ranks, index
     )
     if len(ranked) == 1:
         return quality or "the only provider that fits"
-    other = ranked[index + 1] if index == 0 else ranked[index - 1]
-    mine, theirs = _rank(me, need), _rank(other, need)
+    mine, theirs = ranks[index], ranks[index + 1] if index == 0 else ranks[index - 1]
     level = next(i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b)
     if index == 0:
-        text = _better(level, me, need, wording, ranked, index) or "the best fit"
+        text = _better(level, me, need, wording, ranks, index) or "the best fit"
     else:
         text = _worse(level, me, need, wording)
     if quality and level > _LOCAL and len(quality) + len(text) + 2 <= REASON_LIMIT:
@@ -314,7 +318,7 @@ def _deciding_reason(ranked: list[Candidate], index: int, need: Need, wording: W
 
 
 def _better(
-    level: int, me: Candidate, need: Need, wording: Wording, ranked: list, index: int
+    level: int, me: Candidate, need: Need, wording: Wording, ranks: list[tuple], index: int
 ) -> str | None:
     provider = me.provider
     if level == _COVERAGE:
@@ -338,8 +342,8 @@ def _better(
     if level == _LOAD:
         return "less busy for its usual volume"
     # The turn, among candidates equal on every other rule.
-    mine = _rank(me, need)[:_TURN]
-    count = sum(1 for c in ranked if _rank(c, need)[:_TURN] == mine)
+    mine = ranks[index][:_TURN]
+    count = sum(1 for rank in ranks if rank[:_TURN] == mine)
     return f"next in turn among {_NUMBERS.get(count, str(count))} equal fits"
 
 

@@ -7,7 +7,7 @@ the providers as the database holds them today and records where the handover we
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session
@@ -143,11 +143,18 @@ class Routing:
         now = self.clock.now()
         listed = self._listed()
         return [
-            replace(
-                entry,
+            ProviderFacts(
+                id=entry.id,
+                name=entry.name,
+                services=entry.services,
+                areas=entry.areas,
+                age_range=entry.age_range,
+                active=True,
                 open_handovers=day.open_handovers,
                 last_routed_at=day.last_routed_at,
                 capacity=effective_capacity(day.capacity, day.paused_until, today),
+                languages=entry.languages,
+                only_for=entry.only_for,
                 usual=usual_volume(day.routed_volume or 0.0, day.routed_volume_at, now),
             )
             for day in queries.provider_days(session=session)
