@@ -25,7 +25,7 @@ from bot.followup.worktime import WorkingTime, add_working_days
 from bot.handover import access, lifecycle
 from bot.handover.access import Access, Right
 from bot.handover.duplicates import DuplicateCheck
-from bot.handover.lifecycle import Action, Role
+from bot.handover.lifecycle import Action
 from bot.handover.matching import (
     Split,
 )
@@ -94,7 +94,8 @@ def _choice_and_note(kind, value: str, note: str, *, fields, asks):
 class _Step:
     """A transition under way (see ``Handovers._transition``)."""
 
-    def __init__(self, owner: Handovers, session: Session, handover, rule, actor_id, now):
+    def __init__(self, owner: Handovers, session: Session, handover, rule, actor_id, now,
+                 previous: Provider | None):  # fmt: skip
         self.owner = owner
         self.session = session
         self.handover = handover
@@ -102,7 +103,9 @@ class _Step:
         self.actor_id = actor_id
         self.now = now
         self.before = handover.state
-        self.previous = owner._provider(session, handover.provider_id)
+        # Held for the step, so the session keeps it (its map holds rows weakly) and
+        # ``done`` finds it there rather than reading it again.
+        self.previous = previous
 
     def apply(self, **values) -> None:
         changes = {"state": self.rule.to, "updated_at": self.now, **values}
@@ -457,8 +460,9 @@ class Handovers(Routing, DuplicateCheck):
         applies it as a compare-and-set, records the event and commits."""
         with self.sessions() as session:
             handover = self._find(session, action, handover_id, card_provider, actor_id)
-            rule = self._check(session, handover, action, actor_id)
-            yield _Step(self, session, handover, rule, actor_id, self.clock.now())
+            provider = self._provider(session, handover.provider_id)
+            rule = self._check(session, handover, action, actor_id, provider=provider)
+            yield _Step(self, session, handover, rule, actor_id, self.clock.now(), provider)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -604,20 +608,21 @@ class Handovers(Routing, DuplicateCheck):
             )
         raise Refused(access.refusal(Right(action), ref=ref, provider=card))
 
-    def _check(self, session: Session, handover: Handover, action: Action, actor_id: str):
+    def _check(self, session: Session, handover: Handover, action: Action, actor_id: str,
+               *, provider: Provider | None = None):  # fmt: skip
         """Who may is the access matrix's to say (``bot.handover.access``); from which state, the
         lifecycle's. Someone with no right is told so whatever the state."""
-        roles = self._roles(session, handover, actor_id, wanted=lifecycle.who_may(action))
+        if provider is None:
+            provider = self._provider(session, handover.provider_id)
+        roles = self.access.roles(
+            actor_id, handover=handover, provider=provider, wanted=lifecycle.who_may(action)
+        )
         try:
             return lifecycle.check(action, handover.state, roles)
         except lifecycle.NotPermitted:
             raise Refused(self._who_may_text(session, handover, action)) from None
         except lifecycle.WrongState:
             raise Conflict(self._describe(session, handover)) from None
-
-    def _roles(self, session, handover: Handover, user_id: str, wanted) -> set[Role]:
-        provider = self._provider(session, handover.provider_id)
-        return self.access.roles(user_id, handover=handover, provider=provider, wanted=wanted)
 
     def _who_may_text(self, session, handover: Handover, action: Action) -> str:
         provider = self._provider(session, handover.provider_id)
