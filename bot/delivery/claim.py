@@ -18,8 +18,22 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import and_, case, cast, exists, func, literal, null, or_, tuple_, union_all, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -44,6 +58,16 @@ HELD = "held:"
 # A channel Slack refused holds its later posts untried (settle.py tells the coordinators).
 CHANNEL_HELD = "channel_held"
 DM_PREFIXES = ("U", "W", "D")
+
+
+# A round's statements are built once, with their moments as parameters, and only given
+# values each round: building them (and SQLAlchemy's cache key of each) was most of a
+# round's CPU, and rounds follow every change and every answer of Slack's.
+NOW = "now"
+
+
+def _at(name: str = NOW):
+    return bindparam(name)
 
 
 class PaceTaken(Exception):
@@ -82,25 +106,27 @@ def _blocked():
     )
 
 
-def _free(now: datetime):
+def _free(now):
     return or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) < now)
+
+
+@cache
+def _due_now():
+    return (
+        select(OutboxMessage.id)
+        .where(
+            col(OutboxMessage.status) == Delivery.PENDING,
+            col(OutboxMessage.next_at) <= _at(),
+            _free(_at()),
+        )
+        .limit(1)
+    )
 
 
 def due_now(session: Session, now: datetime) -> bool:
     """Whether any message may be due now: a read, so that a round with nothing to do
     takes no write lock (on SQLite, the whole database's) only to find that out."""
-    return (
-        session.exec(
-            select(OutboxMessage.id)
-            .where(
-                col(OutboxMessage.status) == Delivery.PENDING,
-                col(OutboxMessage.next_at) <= now,
-                _free(now),
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
+    return session.exec(_due_now(), params={NOW: now}).first() is not None
 
 
 def nothing_due(session: Session, now: datetime, pacing: Pacing, paces, held) -> Claim:
@@ -112,9 +138,8 @@ def _channel_key(table=OutboxMessage):
     return literal(CHANNEL).concat(table.channel)
 
 
-def read_paces(session: Session, now: datetime) -> tuple[dict[str, datetime], set[str]]:
-    """The channels and methods whose due time is still ahead, and the held channels: one
-    question for the whole round."""
+@cache
+def _paces():
     held = (
         select(
             literal(HELD).concat(OutboxMessage.channel),
@@ -123,9 +148,15 @@ def read_paces(session: Session, now: datetime) -> tuple[dict[str, datetime], se
         .where(col(OutboxMessage.status) == Delivery.HELD)
         .distinct()
     )
-    ahead = select(OutboxPace.key, OutboxPace.next_at).where(col(OutboxPace.next_at) > now)
+    ahead = select(OutboxPace.key, OutboxPace.next_at).where(col(OutboxPace.next_at) > _at())
+    return union_all(ahead, held)
+
+
+def read_paces(session: Session, now: datetime) -> tuple[dict[str, datetime], set[str]]:
+    """The channels and methods whose due time is still ahead, and the held channels: one
+    question for the whole round."""
     paces, held_channels = {}, set()
-    for key, next_at in session.execute(union_all(ahead, held)).all():
+    for key, next_at in session.execute(_paces(), {NOW: now}).all():
         if key.startswith(HELD):
             held_channels.add(key.removeprefix(HELD))
         else:
@@ -157,27 +188,28 @@ def hold_posts_to_held(session: Session, now: datetime, pacing: Pacing, held: se
     )
 
 
-def _candidates(now: datetime, pacing: Pacing, limit: int, held: set[str]):
+def _candidates(pacing: Pacing, held: bool):
     method_held = exists().where(
         col(OutboxPace.key) == literal(METHOD).concat(OutboxMessage.method),
-        col(OutboxPace.next_at) > now,
+        col(OutboxPace.next_at) > _at(),
     )
     where = [
         col(OutboxMessage.status) == Delivery.PENDING,
-        col(OutboxMessage.next_at) <= now,
-        _free(now),
+        col(OutboxMessage.next_at) <= _at(),
+        _free(_at()),
         ~_blocked(),
         ~method_held,
     ]
     if held:
+        held_channels = bindparam("held", expanding=True)
         where.append(
-            or_(col(OutboxMessage.method) != POST, col(OutboxMessage.channel).not_in(sorted(held)))
+            or_(col(OutboxMessage.method) != POST, col(OutboxMessage.channel).not_in(held_channels))
         )
     if pacing.paced:
         # A channel with no post left in its allowance now would only crowd out the others.
         spent = exists().where(
             col(OutboxPace.key) == _channel_key(),
-            col(OutboxPace.next_at) > now + pacing.tolerance,
+            col(OutboxPace.next_at) > _at("spent_after"),
         )
         where.append(~and_(col(OutboxMessage.method) == POST, spent))
     # Cards and channel messages before DMs: a provider's card never waits behind a
@@ -189,21 +221,22 @@ def _candidates(now: datetime, pacing: Pacing, limit: int, held: set[str]):
         select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.method)
         .where(*where)
         .order_by(dm_last, OutboxMessage.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
         .subquery("candidate")
     )
 
 
-def _chosen(now: datetime, pacing: Pacing, limit: int, held: set[str]):
+def _chosen(pacing: Pacing, held: bool):
     """The candidates' ids, a channel's posts cut to what its pace allows now."""
-    candidate = _candidates(now, pacing, limit, held)
+    candidate = _candidates(pacing, held)
     if not pacing.paced:
         return select(candidate.c.id)
     pace = aliased(OutboxPace)
     allowance = sum(
-        (case((or_(col(pace.next_at).is_(None), col(pace.next_at) <= at), 1), else_=0)
-         for at in pacing.thresholds(now)),
+        (case((or_(col(pace.next_at).is_(None), col(pace.next_at) <= _at(f"at{j}")), 1),
+              else_=0)
+         for j in range(pacing.steps)),
         start=literal(0),
     )  # fmt: skip
     ranked = (
@@ -236,26 +269,35 @@ def claim(
     """Lease what may go now (at most ``limit``) and take its channels' slots."""
     found = Claim()
     if limit > 0:
-        returned = session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(_chosen(now, pacing, limit, held)))
-            .values(
-                leased_until=now + pacing.lease,
-                attempts=OutboxMessage.attempts + 1,
-                # Leased before and never settled: that try died mid-call.
-                in_doubt=or_(
-                    col(OutboxMessage.in_doubt), col(OutboxMessage.leased_until).is_not(None)
-                ),
-            )
-            .returning(*OutboxMessage.__table__.columns)
-            .execution_options(synchronize_session=False)
-        ).all()
+        values = {NOW: now, "limit": limit, "lease_end": now + pacing.lease}
+        if held:
+            values["held"] = sorted(held)
+        if pacing.paced:
+            values["spent_after"] = now + pacing.tolerance
+            values.update({f"at{j}": at for j, at in enumerate(pacing.thresholds(now))})
+        returned = session.execute(_claiming(pacing, bool(held)), values).all()
         found.rows = sorted((OutboxMessage(**row._mapping) for row in returned), key=_id)
     if pacing.paced:
         _take_slots(session, now, pacing, found.rows, paces)
     found.targets = _targets(session, found.rows)
     found.wake = _wake(session, now, pacing, paces, held)
     return found
+
+
+@cache
+def _claiming(pacing: Pacing, held: bool):
+    return (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(_chosen(pacing, held)))
+        .values(
+            leased_until=bindparam("lease_end"),
+            attempts=OutboxMessage.attempts + 1,
+            # Leased before and never settled: that try died mid-call.
+            in_doubt=or_(col(OutboxMessage.in_doubt), col(OutboxMessage.leased_until).is_not(None)),
+        )
+        .returning(*OutboxMessage.__table__.columns)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _id(row: OutboxMessage) -> int:
@@ -360,24 +402,29 @@ def remembered(handover: Handover | None, slot: str, channel: str) -> tuple[str,
     return None
 
 
-def _wake(session, now, pacing: Pacing, paces: dict[str, datetime], held: set[str]):
-    """When the soonest waiting head may go: its own due time, its lease's end, its
-    channel's pace or a hold on its method, whichever is last."""
+@cache
+def _heads_due():
     due = case(
         (
             and_(
                 col(OutboxMessage.leased_until).is_not(None),
-                col(OutboxMessage.leased_until) >= now,
+                col(OutboxMessage.leased_until) >= _at(),
             ),
             OutboxMessage.leased_until,
         ),
         else_=OutboxMessage.next_at,
     )
-    groups = session.execute(
+    return (
         select(OutboxMessage.channel, OutboxMessage.method, func.min(due))
         .where(col(OutboxMessage.status) == Delivery.PENDING, ~_blocked())
         .group_by(OutboxMessage.channel, OutboxMessage.method)
-    ).all()
+    )
+
+
+def _wake(session, now, pacing: Pacing, paces: dict[str, datetime], held: set[str]):
+    """When the soonest waiting head may go: its own due time, its lease's end, its
+    channel's pace or a hold on its method, whichever is last."""
+    groups = session.execute(_heads_due(), {NOW: now}).all()
     soonest = None
     for channel, method, at in groups:
         if at is None:

@@ -37,9 +37,14 @@ class Pacing:
         """How far ahead of now a channel's due time may be and a post still go."""
         return self.pace * (max(self.burst, 1) - 1)
 
+    @property
+    def steps(self) -> int:
+        """How many thresholds there are: the most posts a channel may take at once."""
+        return max(self.burst, 1)
+
     def thresholds(self, now: datetime) -> list[datetime]:
         """Due times at or before which a channel takes 1, 2, ... ``burst`` posts now."""
-        return [now + self.pace * j for j in reversed(range(max(self.burst, 1)))]
+        return [now + self.pace * j for j in reversed(range(self.steps))]
 
     def allowance(self, due: datetime | None, now: datetime) -> int:
         """How many posts a channel whose due time is ``due`` may take now."""
