@@ -103,9 +103,7 @@ class _Step:
         self.actor_id = actor_id
         self.now = now
         self.before = handover.state
-        # Held for the step, so the session keeps it (its map holds rows weakly) and
-        # ``done`` finds it there rather than reading it again.
-        self.previous = previous
+        self.previous = previous  # held: the session's map keeps it, for ``done`` to find
 
     def apply(self, **values) -> None:
         changes = {"state": self.rule.to, "updated_at": self.now, **values}
@@ -612,11 +610,9 @@ class Handovers(Routing, DuplicateCheck):
                *, provider: Provider | None = None):  # fmt: skip
         """Who may is the access matrix's to say (``bot.handover.access``); from which state, the
         lifecycle's. Someone with no right is told so whatever the state."""
-        if provider is None:
-            provider = self._provider(session, handover.provider_id)
-        roles = self.access.roles(
-            actor_id, handover=handover, provider=provider, wanted=lifecycle.who_may(action)
-        )
+        provider = provider or self._provider(session, handover.provider_id)
+        wanted = lifecycle.who_may(action)
+        roles = self.access.roles(actor_id, handover=handover, provider=provider, wanted=wanted)
         try:
             return lifecycle.check(action, handover.state, roles)
         except lifecycle.NotPermitted:
