@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 
 from slack_bolt import BoltRequest
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request import payload_utils
 
 log = logging.getLogger(__name__)
 
@@ -129,15 +130,38 @@ def admit(environ, secret: str | None, now: Callable[[], float] = time.time):
     if refusal is not None:
         return refusal
     try:
-        return BoltRequest(
+        request = BoltRequest(
             body=body.decode("utf-8"),
             query=environ.get("QUERY_STRING", ""),
             headers=WsgiHttpRequest(environ).get_headers(),
         )
+        bolt_reads(request.body)
+        return request
     except Exception:
         # Bolt reads its context (team, user, channel) from the body as it builds the
         # request, and a field of a shape Slack never sends breaks that reading.
         return Refusal(400, "a payload whose fields have shapes Slack never sends")
+
+
+# What Bolt reads of every request's body to hand each middleware and listener its
+# arguments, before any of the bot's code sees it (a submitted view without a ``type``,
+# say, broke the reading of its ``step``).
+BOLT_READS = (
+    payload_utils.to_options,
+    payload_utils.to_shortcut,
+    payload_utils.to_action,
+    payload_utils.to_view,
+    payload_utils.to_command,
+    payload_utils.to_event,
+    payload_utils.to_message,
+    payload_utils.to_step,
+)
+
+
+def bolt_reads(body: dict) -> None:
+    """Read the body as Bolt will; raises where Bolt would."""
+    for read in BOLT_READS:
+        read(body)
 
 
 def refuse(refusal: Refusal, start_response) -> list[bytes]:

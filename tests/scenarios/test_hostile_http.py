@@ -39,6 +39,20 @@ UNREADABLE = [
     ("no-content-type", b"command=%2Fhandover&text=help", "", 415),
     ("event-not-an-object", b'{"type": "event_callback", "event": "x"}', JSON, 400),
     ("field-of-the-wrong-shape", b'{"type": "event_callback", "event": {}, "user": 5}', JSON, 400),
+    (
+        "view-without-a-type",
+        b"payload="
+        + json.dumps(
+            {
+                "type": "view_submission",
+                "user": {"id": "UADVISER1"},
+                "trigger_id": "1.2.3",
+                "view": {"id": "V1", "callback_id": "handover.choose"},
+            }
+        ).encode(),
+        FORM,
+        400,
+    ),
     ("huge", b"payload=" + b"x" * MAX_BODY, FORM, 413),
 ]
 CASES = [pytest.param(body, kind, status, id=name) for name, body, kind, status in UNREADABLE]
