@@ -75,7 +75,6 @@ def build(mode, *, migrate: bool = True):
     """Everything checked and ready, or a ConfigError saying what to fix. ``migrate=False``
     where the schema was brought up to date already (the workers' parent did it)."""
     from slack_bolt.error import BoltError
-    from sqlalchemy.exc import SQLAlchemyError
 
     from bot.directory.network import load_network
     from bot.errors import ConfigError
@@ -83,23 +82,12 @@ def build(mode, *, migrate: bool = True):
     from bot.settings import Mode, load_settings
     from server.factory import create_app, make_client, notify_client
     from server.oauth import oauth_config
-    from storage.db import make_engine, upgrade
 
     settings = load_settings()
     keep_secret(*_secrets(settings))
     settings.require(mode)
     network = load_network(settings.network_file)
-    data_keys = settings.data_keys()
-    try:
-        engine = make_engine(settings.database_url, data_keys=data_keys)
-        if migrate:
-            upgrade(engine)
-    except (SQLAlchemyError, ImportError, ValueError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise ConfigError(
-            f"Cannot use the database at DATABASE_URL ({reason}): check the URL and that the "
-            "server is running."
-        ) from None
+    engine = open_database(settings, migrate=migrate)
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.api_url)
     secret = settings.slack_signing_secret
     notify_key = settings.notify_key()
@@ -148,29 +136,38 @@ def _present_secret(secret) -> str | None:
 def migrate() -> None:
     """Only the schema: what a deployment's one-off step runs before the bots start (it
     needs DATABASE_URL and HANDOVER_DATA_KEYS, no Slack token); a ConfigError if it cannot."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.errors import ConfigError
     from bot.privacy.logs import keep_secret
     from bot.settings import load_settings
-    from storage.db import make_engine, upgrade
 
     settings = load_settings()
     keep_secret(*_secrets(settings))
-    data_keys = settings.data_keys()
+    open_database(settings, migrate=True).dispose()
+    log.info("the database schema is up to date")
+
+
+def open_database(settings, *, migrate: bool):
+    """The engine on DATABASE_URL, its schema brought up to date when ``migrate``; a
+    ConfigError in one sentence when the database cannot be used."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.errors import ConfigError
+    from storage.db import make_engine, upgrade
+
     try:
-        engine = make_engine(settings.database_url, data_keys=data_keys)
+        engine = make_engine(settings.database_url, data_keys=settings.data_keys())
         try:
-            upgrade(engine)
-        finally:
+            if migrate:
+                upgrade(engine)
+        except BaseException:
             engine.dispose()
+            raise
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ConfigError(
             f"Cannot use the database at DATABASE_URL ({reason}): check the URL and that the "
             "server is running."
         ) from None
-    log.info("the database schema is up to date")
+    return engine
 
 
 def metrics_dir(args: argparse.Namespace) -> str | None:
