@@ -218,33 +218,29 @@ def acknowledged(work: Callable[[Any, dict, dict, WebClient], None]):
     return listener
 
 
-def taken_late(context) -> bool:
+def taken_late(context, body: dict) -> bool:
     """One of the bot's listeners took this request and did not acknowledge it within
     Bolt's three seconds, so Bolt offers it to the catch-alls below; it is still at work
-    (the request's ack says so: server.acks), and may well succeed."""
-    return bool(getattr(context.get("ack"), "late", False))
-
-
-def _late(body: dict) -> None:
+    (the request's ack says so: server.acks), and may well succeed. Logged when so."""
+    if not getattr(context.get("ack"), "late", False):
+        return False
     kind = body.get("type") or "request"
     log.warning("a %s took longer than Slack's 3 seconds; it is still being done", kind)
+    return True
 
 
 def unknown_action(ack, body: dict, client: WebClient, respond, context) -> None:
     """A button this version of the bot does not know (an old message, or a forged one)."""
     ack()
-    if taken_late(context):
-        _late(body)
+    if taken_late(context, body):
         return
     with after_ack(body, client, respond):
         raise DomainError("That button is out of date, so nothing was done.")
 
 
 def unknown_view(ack, body: dict, context) -> None:
-    if taken_late(context):
-        # Slack has stopped waiting: whatever is answered now is not shown.
-        _late(body)
-        ack()
+    if taken_late(context, body):
+        ack()  # Slack has stopped waiting: whatever is answered now is not shown
         return
     ack(response_action="update", view=notice_modal("Not done", DAMAGED))
 

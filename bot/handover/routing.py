@@ -67,6 +67,8 @@ class Routing:
     sessions: SessionFactory
     network: Network
     clock: object  # bot.clock.Clock
+    # The network file's providers for matching, and the file they were read from.
+    _listed_for: tuple[Network, dict[str, dict]] | None = None
 
     def _today(self) -> date:
         raise NotImplementedError
@@ -144,50 +146,37 @@ class Routing:
         listed = self._listed()
         return [
             ProviderFacts(
-                id=entry.id,
-                name=entry.name,
-                services=entry.services,
-                areas=entry.areas,
-                age_range=entry.age_range,
-                active=True,
+                **listed[day.id],
                 open_handovers=day.open_handovers,
                 last_routed_at=day.last_routed_at,
                 capacity=effective_capacity(day.capacity, day.paused_until, today),
-                languages=entry.languages,
-                only_for=entry.only_for,
                 usual=usual_volume(day.routed_volume or 0.0, day.routed_volume_at, now),
             )
             for day in queries.provider_days(session=session)
             # A provider the database lists but this copy's file does not (another replica
             # read a newer file) is left out until this copy reads it too.
-            if (entry := listed.get(day.id)) is not None
+            if day.id in listed
         ]
 
-    def _listed(self) -> dict[str, ProviderFacts]:
-        """The network file's active providers as matching sees them, before the day's
-        figures: worked out once for each network file read."""
-        cached = getattr(self, "_listed_for", None)
-        if cached is not None and cached[0] is self.network:
-            return cached[1]
-        listed = {}
-        for entry in self.network.providers:
-            if not entry.active:
-                continue
-            listed[entry.id] = ProviderFacts(
-                id=entry.id,
-                name=entry.name,
-                services=tuple(entry.services),
-                areas=tuple(entry.areas) if entry.areas is not None else None,
-                age_range=entry.age_range,
-                active=True,
-                open_handovers=0,
-                last_routed_at=None,
-                capacity="open",
-                languages=tuple(entry.languages) if entry.languages else None,
+    def _listed(self) -> dict[str, dict]:
+        """What the network file says of each active provider, as matching's facts take
+        it: worked out once for each network file read."""
+        if self._listed_for is not None and self._listed_for[0] is self.network:
+            return self._listed_for[1]
+        listed = {
+            entry.id: {
+                "id": entry.id,
+                "name": entry.name,
+                "services": tuple(entry.services),
+                "areas": tuple(entry.areas) if entry.areas is not None else None,
+                "age_range": entry.age_range,
+                "languages": tuple(entry.languages) if entry.languages else None,
                 # From the network file: matching's rules are the file's, today's.
-                only_for=tuple(entry.only_for or ()),
-                usual=0.0,
-            )
+                "only_for": tuple(entry.only_for or ()),
+            }
+            for entry in self.network.providers
+            if entry.active
+        }
         self._listed_for = (self.network, listed)
         return listed
 
