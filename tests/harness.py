@@ -212,14 +212,7 @@ class Harness:
             open_views = self.fake.open_views(user)
             assert open_views, f"{user} has no modal open"
             view = open_views[-1]
-        payload = requests.view_submission(
-            team=TEAM,
-            user=user,
-            trigger_id=self.fake.issue_trigger_id(user),
-            view={"id": "VSUBMIT", **view},
-            values=fill(view, answers),
-        )
-        response = self.deliver("interactive", payload)
+        response = self.deliver("interactive", submission(self.fake, user, view, answers))
         # Do with the acknowledgement what Slack does: close, update or show errors.
         if response.status_code == 200:
             self.fake.answer_view_submission(user, self.answer(response))
@@ -241,6 +234,17 @@ class Harness:
     def open_home(self, user: str):
         payload = requests.app_home_opened(team=TEAM, user=user, dm_channel="D0HOME")
         return self.deliver("events_api", payload)
+
+
+def submission(fake, user: str, view: dict, answers: dict[str, Any]) -> dict:
+    """The ``view_submission`` payload of ``user`` submitting ``view`` with ``answers``."""
+    return requests.view_submission(
+        team=TEAM,
+        user=user,
+        trigger_id=fake.issue_trigger_id(user),
+        view={"id": "VSUBMIT", **view},
+        values=fill(view, answers),
+    )
 
 
 def fill(view: dict, answers: dict[str, Any]) -> dict:

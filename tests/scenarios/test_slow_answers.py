@@ -7,8 +7,7 @@ import threading
 import pytest
 
 from handlers.errors import DAMAGED
-from sandbox import requests
-from tests.harness import ENCODINGS, TEAM, fill, sign
+from tests.harness import ENCODINGS, sign, submission
 from tests.network import ADVISER, CV_CHANNEL
 from tests.scenarios.helpers import GOOD_REFERRAL
 
@@ -40,14 +39,7 @@ def held(slack, monkeypatch, name: str) -> threading.Event:
 
 def submit_unanswered(slack, user: str, view: dict, answers: dict):
     """Submit a modal as Slack does, without waiting for the listeners to finish."""
-    payload = requests.view_submission(
-        team=TEAM,
-        user=user,
-        trigger_id=slack.fake.issue_trigger_id(user),
-        view={"id": "VSUBMIT", **view},
-        values=fill(view, answers),
-    )
-    body, content_type = ENCODINGS["interactive"](payload)
+    body, content_type = ENCODINGS["interactive"](submission(slack.fake, user, view, answers))
     return slack.http.post(
         "/slack/events", data=body, headers={**sign(body), "Content-Type": content_type}
     )

@@ -20,8 +20,9 @@ from tests.server.test_app_start import ROOT, SETTINGS
 from tests.socket_harness import RemoteBot, eventually
 
 
-def start_socket_bot(tmp_path: Path, fake) -> subprocess.Popen:
-    """``python app.py`` in its own folder, with only the settings Socket Mode needs."""
+def start_socket_bot(tmp_path: Path, fake, *args: str, **settings: str) -> subprocess.Popen:
+    """``python app.py *args`` in its own folder, with only the settings Socket Mode needs,
+    and ``settings`` besides."""
     shutil.copy(ROOT / "app.py", tmp_path / "app.py")
     (tmp_path / "network.yaml").write_text(NETWORK_YAML)
     env = {
@@ -32,9 +33,10 @@ def start_socket_bot(tmp_path: Path, fake) -> subprocess.Popen:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "HANDOVER_DATA_KEYS": DATA_KEY,
         "PYTHONPATH": str(ROOT),
+        **settings,
     }
     return subprocess.Popen(
-        [sys.executable, "app.py"],
+        [sys.executable, "app.py", *args],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -97,24 +99,11 @@ def test_in_socket_mode_the_pages_and_receipts_are_still_served_over_http(tmp_pa
     with sockets.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    shutil.copy(ROOT / "app.py", tmp_path / "app.py")
-    (tmp_path / "network.yaml").write_text(NETWORK_YAML)
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in SETTINGS},
-        "SLACK_BOT_TOKEN": fake.bot_token,
-        "SLACK_APP_TOKEN": fake.app_token,
-        "SLACK_API_URL": fake.api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "HANDOVER_DATA_KEYS": DATA_KEY,
-        "PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "PYTHONPATH": str(ROOT),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    process = start_socket_bot(
+        tmp_path,
+        fake,
+        *("--host", "127.0.0.1", "--port", str(port)),
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
     )
     try:
         fake.socket_mode.wait_connected(timeout=30)

@@ -25,7 +25,7 @@ from bot.errors import ConfigError
 from sandbox import requests
 from server.web import SHUTDOWN_GRACE
 from server.workers import START_FAILURES, Supervisor
-from tests.harness import DATA_KEY, TEAM, fill
+from tests.harness import DATA_KEY, TEAM, submission
 from tests.network import (
     ADVISER,
     ADVISER2,
@@ -187,14 +187,7 @@ class Bot:
         return found.group(0)
 
     def _submit(self, user: str, view: dict, answers: dict) -> dict:
-        payload = requests.view_submission(
-            team=TEAM,
-            user=user,
-            trigger_id=self.fake.issue_trigger_id(user),
-            view={"id": "VSUBMIT", **view},
-            values=fill(view, answers),
-        )
-        answer = self.post(requests.interaction(payload))
+        answer = self.post(requests.interaction(submission(self.fake, user, view, answers)))
         self.fake.answer_view_submission(user, answer)
         return answer
 
