@@ -30,16 +30,21 @@ from sqlalchemy import (
     literal,
     null,
     or_,
+    true,
     tuple_,
     union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.delivery.pacing import Pacing
 from storage.models import Delivery, Handover, OutboxMessage, OutboxPace
+
+# The round's statements are on the tables, not the ORM classes: the ORM would copy each
+# statement (and work out its cache key again) at every execution.
+OUTBOX = OutboxMessage.__table__
+PACE = OutboxPace.__table__
 
 POST = "chat.postMessage"
 UPDATE = "chat.update"
@@ -98,27 +103,23 @@ def is_dm(channel: str) -> bool:
 
 def _blocked():
     """An earlier message of the same key still waits: this one is not the head."""
-    earlier = aliased(OutboxMessage)
+    earlier = OUTBOX.alias("earlier")
     return exists().where(
-        earlier.key == OutboxMessage.key,
-        earlier.id < OutboxMessage.id,
-        col(earlier.status).in_([Delivery.PENDING, Delivery.HELD]),
+        earlier.c.key == OUTBOX.c.key,
+        earlier.c.id < OUTBOX.c.id,
+        earlier.c.status.in_([Delivery.PENDING, Delivery.HELD]),
     )
 
 
 def _free(now):
-    return or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) < now)
+    return or_(OUTBOX.c.leased_until.is_(None), OUTBOX.c.leased_until < now)
 
 
 @cache
 def _due_now():
     return (
-        select(OutboxMessage.id)
-        .where(
-            col(OutboxMessage.status) == Delivery.PENDING,
-            col(OutboxMessage.next_at) <= _at(),
-            _free(_at()),
-        )
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.status == Delivery.PENDING, OUTBOX.c.next_at <= _at(), _free(_at()))
         .limit(1)
     )
 
@@ -126,7 +127,7 @@ def _due_now():
 def due_now(session: Session, now: datetime) -> bool:
     """Whether any message may be due now: a read, so that a round with nothing to do
     takes no write lock (on SQLite, the whole database's) only to find that out."""
-    return session.exec(_due_now(), params={NOW: now}).first() is not None
+    return session.execute(_due_now(), {NOW: now}).first() is not None
 
 
 def nothing_due(session: Session, now: datetime, pacing: Pacing, paces, held) -> Claim:
@@ -134,21 +135,18 @@ def nothing_due(session: Session, now: datetime, pacing: Pacing, paces, held) ->
     return Claim(wake=_wake(session, now, pacing, paces, held))
 
 
-def _channel_key(table=OutboxMessage):
-    return literal(CHANNEL).concat(table.channel)
+def _channel_key(channel=OUTBOX.c.channel):
+    return literal(CHANNEL).concat(channel)
 
 
 @cache
 def _paces():
     held = (
-        select(
-            literal(HELD).concat(OutboxMessage.channel),
-            cast(null(), OutboxPace.__table__.c.next_at.type),
-        )
-        .where(col(OutboxMessage.status) == Delivery.HELD)
+        select(literal(HELD).concat(OUTBOX.c.channel), cast(null(), PACE.c.next_at.type))
+        .where(OUTBOX.c.status == Delivery.HELD)
         .distinct()
     )
-    ahead = select(OutboxPace.key, OutboxPace.next_at).where(col(OutboxPace.next_at) > _at())
+    ahead = select(PACE.c.key, PACE.c.next_at).where(PACE.c.next_at > _at())
     return union_all(ahead, held)
 
 
@@ -169,12 +167,12 @@ def hold_posts_to_held(session: Session, now: datetime, pacing: Pacing, held: se
     if not held:
         return
     session.execute(
-        update(OutboxMessage)
+        update(OUTBOX)
         .where(
-            col(OutboxMessage.status) == Delivery.PENDING,
-            col(OutboxMessage.method) == POST,
-            col(OutboxMessage.channel).in_(sorted(held)),
-            col(OutboxMessage.next_at) <= now,
+            OUTBOX.c.status == Delivery.PENDING,
+            OUTBOX.c.method == POST,
+            OUTBOX.c.channel.in_(sorted(held)),
+            OUTBOX.c.next_at <= now,
             _free(now),
             ~_blocked(),
         )
@@ -182,45 +180,36 @@ def hold_posts_to_held(session: Session, now: datetime, pacing: Pacing, held: se
             status=Delivery.HELD,
             error=CHANNEL_HELD,
             next_at=now + pacing.held_retry,
-            attempts=OutboxMessage.attempts + 1,
+            attempts=OUTBOX.c.attempts + 1,
         )
-        .execution_options(synchronize_session=False)
     )
 
 
 def _candidates(pacing: Pacing, held: bool):
     method_held = exists().where(
-        col(OutboxPace.key) == literal(METHOD).concat(OutboxMessage.method),
-        col(OutboxPace.next_at) > _at(),
+        PACE.c.key == literal(METHOD).concat(OUTBOX.c.method), PACE.c.next_at > _at()
     )
     where = [
-        col(OutboxMessage.status) == Delivery.PENDING,
-        col(OutboxMessage.next_at) <= _at(),
+        OUTBOX.c.status == Delivery.PENDING,
+        OUTBOX.c.next_at <= _at(),
         _free(_at()),
         ~_blocked(),
         ~method_held,
     ]
     if held:
         held_channels = bindparam("held", expanding=True)
-        where.append(
-            or_(col(OutboxMessage.method) != POST, col(OutboxMessage.channel).not_in(held_channels))
-        )
+        where.append(or_(OUTBOX.c.method != POST, OUTBOX.c.channel.not_in(held_channels)))
     if pacing.paced:
         # A channel with no post left in its allowance now would only crowd out the others.
-        spent = exists().where(
-            col(OutboxPace.key) == _channel_key(),
-            col(OutboxPace.next_at) > _at("spent_after"),
-        )
-        where.append(~and_(col(OutboxMessage.method) == POST, spent))
+        spent = exists().where(PACE.c.key == _channel_key(), PACE.c.next_at > _at("spent_after"))
+        where.append(~and_(OUTBOX.c.method == POST, spent))
     # Cards and channel messages before DMs: a provider's card never waits behind a
     # digest's worth of direct messages.
-    dm_last = case(
-        (or_(*(col(OutboxMessage.channel).startswith(p) for p in DM_PREFIXES)), 1), else_=0
-    )
+    dm_last = case((or_(*(OUTBOX.c.channel.startswith(p) for p in DM_PREFIXES)), 1), else_=0)
     return (
-        select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.method)
+        select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.method)
         .where(*where)
-        .order_by(dm_last, OutboxMessage.id)
+        .order_by(dm_last, OUTBOX.c.id)
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
         .subquery("candidate")
@@ -232,10 +221,9 @@ def _chosen(pacing: Pacing, held: bool):
     candidate = _candidates(pacing, held)
     if not pacing.paced:
         return select(candidate.c.id)
-    pace = aliased(OutboxPace)
+    pace = PACE.alias("pace")
     allowance = sum(
-        (case((or_(col(pace.next_at).is_(None), col(pace.next_at) <= _at(f"at{j}")), 1),
-              else_=0)
+        (case((or_(pace.c.next_at.is_(None), pace.c.next_at <= _at(f"at{j}")), 1), else_=0)
          for j in range(pacing.steps)),
         start=literal(0),
     )  # fmt: skip
@@ -248,9 +236,7 @@ def _chosen(pacing: Pacing, held: bool):
             .label("turn"),
             allowance.label("allowance"),
         )
-        .select_from(
-            candidate.outerjoin(pace, col(pace.key) == literal(CHANNEL).concat(candidate.c.channel))
-        )
+        .select_from(candidate.outerjoin(pace, pace.c.key == _channel_key(candidate.c.channel)))
         .subquery("ranked")
     )
     return select(ranked.c.id).where(
@@ -287,16 +273,15 @@ def claim(
 @cache
 def _claiming(pacing: Pacing, held: bool):
     return (
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(_chosen(pacing, held)))
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(_chosen(pacing, held)))
         .values(
             leased_until=bindparam("lease_end"),
-            attempts=OutboxMessage.attempts + 1,
+            attempts=OUTBOX.c.attempts + 1,
             # Leased before and never settled: that try died mid-call.
-            in_doubt=or_(col(OutboxMessage.in_doubt), col(OutboxMessage.leased_until).is_not(None)),
+            in_doubt=or_(OUTBOX.c.in_doubt, OUTBOX.c.leased_until.is_not(None)),
         )
-        .returning(*OutboxMessage.__table__.columns)
-        .execution_options(synchronize_session=False)
+        .returning(*OUTBOX.columns)
     )
 
 
@@ -311,26 +296,46 @@ def _take_slots(session, now, pacing: Pacing, rows, paces: dict[str, datetime]) 
             posts[CHANNEL + row.channel] += 1
     if not posts:
         return
-    values = [
-        {"key": key, "next_at": pacing.after(paces.get(key), now, count)}
-        for key, count in sorted(posts.items())
-    ]
-    seen = [(key, paces[key]) for key in sorted(posts) if key in paces]
-    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-    statement = insert(OutboxPace).values(values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[OutboxPace.key],
-        set_={"next_at": statement.excluded.next_at},
-        # Unchanged since read (or free): nobody else took a slot of this channel meanwhile.
-        where=or_(
-            col(OutboxPace.next_at) <= now,
-            tuple_(col(OutboxPace.key), col(OutboxPace.next_at)).in_(seen),
-        ),
-    ).returning(OutboxPace.key)
-    taken = set(session.execute(statement).scalars().all())
+    values = {NOW: now, "seen": [(key, paces[key]) for key in sorted(posts) if key in paces]}
+    taking = {}
+    for j, (key, count) in enumerate(sorted(posts.items())):
+        taking[key] = values[f"next{j}"] = pacing.after(paces.get(key), now, count)
+        values[f"key{j}"] = key
+    statement = _slots(session.get_bind().dialect.name, len(posts))
+    taken = set(session.execute(statement, values).scalars().all())
     if taken != set(posts):
         raise PaceTaken(sorted(set(posts) - taken))
-    paces.update({value["key"]: value["next_at"] for value in values})
+    paces.update(taking)
+
+
+@cache
+def _slots(dialect: str, count: int):
+    """Take ``count`` channels' slots, each only if unchanged since read (or free): nobody
+    else took a slot of that channel meanwhile."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    # From a SELECT of the rows rather than a VALUES list, which SQLAlchemy would compile
+    # anew at each execution; typed, since a SELECT's parameters have no column to go by.
+    # (SQLite needs the WHERE to read ON CONFLICT as the upsert's.)
+    rows = union_all(
+        *(
+            select(
+                bindparam(f"key{j}", type_=PACE.c.key.type).label("key"),
+                bindparam(f"next{j}", type_=PACE.c.next_at.type).label("next_at"),
+            )
+            for j in range(count)
+        )
+    ).subquery("taking")
+    statement = insert(PACE).from_select(
+        ["key", "next_at"], select(rows.c.key, rows.c.next_at).where(true())
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[PACE.c.key],
+        set_={"next_at": statement.excluded.next_at},
+        where=or_(
+            PACE.c.next_at <= _at(),
+            tuple_(PACE.c.key, PACE.c.next_at).in_(bindparam("seen", expanding=True)),
+        ),
+    ).returning(PACE.c.key)
 
 
 def _targets(session: Session, rows: list[OutboxMessage]) -> dict[int, Target]:
@@ -343,14 +348,13 @@ def _targets(session: Session, rows: list[OutboxMessage]) -> dict[int, Target]:
             targets[row.id] = Target(row.channel, row.ref_ts)
     if not asking:
         return targets
-    earlier = session.exec(
-        select(OutboxMessage)
-        .where(
-            col(OutboxMessage.handover_id).in_({row.handover_id for row in asking}),
-            col(OutboxMessage.slot).in_({row.ref_slot for row in asking}),
-            col(OutboxMessage.id) < max(_id(row) for row in asking),
-        )
-        .order_by(col(OutboxMessage.id).desc())
+    earlier = session.execute(
+        _earlier(),
+        {
+            "handovers": sorted({row.handover_id for row in asking}),
+            "slots": sorted({row.ref_slot for row in asking}),
+            "before": max(_id(row) for row in asking),
+        },
     ).all()
     missing = []
     for row in asking:
@@ -361,7 +365,7 @@ def _targets(session: Session, rows: list[OutboxMessage]) -> dict[int, Target]:
                 if p.handover_id == row.handover_id
                 and p.slot == row.ref_slot
                 and p.channel == row.channel
-                and _id(p) < _id(row)
+                and p.id < _id(row)
             ),
             None,
         )
@@ -384,9 +388,29 @@ def _targets(session: Session, rows: list[OutboxMessage]) -> dict[int, Target]:
             targets[row.id] = (
                 Target(*where) if where else Target(row.channel, error="parent_not_found")
             )
-    for session_row in earlier:
-        session.expunge(session_row)
     return targets
+
+
+@cache
+def _earlier():
+    """The messages claimed thread lines and updates may belong to, newest first."""
+    return (
+        select(
+            OUTBOX.c.id,
+            OUTBOX.c.handover_id,
+            OUTBOX.c.slot,
+            OUTBOX.c.channel,
+            OUTBOX.c.status,
+            OUTBOX.c.sent_channel,
+            OUTBOX.c.ts,
+        )
+        .where(
+            OUTBOX.c.handover_id.in_(bindparam("handovers", expanding=True)),
+            OUTBOX.c.slot.in_(bindparam("slots", expanding=True)),
+            OUTBOX.c.id < bindparam("before"),
+        )
+        .order_by(OUTBOX.c.id.desc())
+    )
 
 
 def remembered(handover: Handover | None, slot: str, channel: str) -> tuple[str, str] | None:
@@ -404,20 +428,12 @@ def remembered(handover: Handover | None, slot: str, channel: str) -> tuple[str,
 
 @cache
 def _heads_due():
-    due = case(
-        (
-            and_(
-                col(OutboxMessage.leased_until).is_not(None),
-                col(OutboxMessage.leased_until) >= _at(),
-            ),
-            OutboxMessage.leased_until,
-        ),
-        else_=OutboxMessage.next_at,
-    )
+    leased = and_(OUTBOX.c.leased_until.is_not(None), OUTBOX.c.leased_until >= _at())
+    due = case((leased, OUTBOX.c.leased_until), else_=OUTBOX.c.next_at)
     return (
-        select(OutboxMessage.channel, OutboxMessage.method, func.min(due))
-        .where(col(OutboxMessage.status) == Delivery.PENDING, ~_blocked())
-        .group_by(OutboxMessage.channel, OutboxMessage.method)
+        select(OUTBOX.c.channel, OUTBOX.c.method, func.min(due))
+        .where(OUTBOX.c.status == Delivery.PENDING, ~_blocked())
+        .group_by(OUTBOX.c.channel, OUTBOX.c.method)
     )
 
 
@@ -451,10 +467,9 @@ def _aware(at: datetime | str) -> datetime:
 def release_held_due(session: Session, now: datetime) -> None:
     """A held channel is tried again after a while, in case it was fixed quietly."""
     session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.status) == Delivery.HELD, col(OutboxMessage.next_at) <= now)
+        update(OUTBOX)
+        .where(OUTBOX.c.status == Delivery.HELD, OUTBOX.c.next_at <= now)
         .values(status=Delivery.PENDING)
-        .execution_options(synchronize_session=False)
     )
 
 

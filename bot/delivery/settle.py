@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, lru_cache
 
-from sqlalchemy import and_, bindparam, case, false, literal, null, or_, update
+from sqlalchemy import and_, bindparam, case, false, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
@@ -134,27 +135,38 @@ def _record_resident_messages(session: Session, outcomes: list[Outcome]) -> None
 def _record(session: Session, outcomes: list[Outcome]) -> set[int]:
     """One UPDATE for the whole round: each row's columns by CASE on its id, each row
     only if its ``attempts`` is still this try's."""
-    table = OutboxMessage.__table__
-    columns: dict[str, dict[int, object]] = {}
-    for outcome in outcomes:
+    values: dict[str, object] = {}
+    columns: dict[str, list[int]] = {}
+    for j, outcome in enumerate(outcomes):
+        values[f"id{j}"], values[f"try{j}"] = outcome.row.id, outcome.attempt
         for name, value in outcome.values().items():
-            columns.setdefault(name, {})[outcome.row.id] = value
-    values = {"leased_until": None}
-    for name, by_id in columns.items():
+            columns.setdefault(name, []).append(j)
+            values[f"{name}{j}"] = value
+    shape = tuple((name, tuple(rows)) for name, rows in sorted(columns.items()))
+    return set(session.execute(_recording(len(outcomes), shape), values).scalars())
+
+
+@lru_cache(maxsize=256)
+def _recording(count: int, shape: tuple[tuple[str, tuple[int, ...]], ...]):
+    """The UPDATE of ``count`` tries, each column set for the tries ``shape`` names: built
+    once for each shape a round can take (a few: most rounds only mark posts sent)."""
+    table = OutboxMessage.__table__
+    ids = [bindparam(f"id{j}", type_=table.c.id.type) for j in range(count)]
+    values: dict[str, object] = {"leased_until": None}
+    for name, rows in shape:
         column = table.c[name]
         values[name] = case(
-            {i: null() if v is None else literal(v, type_=column.type) for i, v in by_id.items()},
-            value=table.c.id,
+            *((table.c.id == ids[j], bindparam(f"{name}{j}", type_=column.type)) for j in rows),
             else_=column,
         )
     ours = or_(
         false(),
-        *(and_(table.c.id == o.row.id, table.c.attempts == o.attempt) for o in outcomes),
+        *(
+            and_(table.c.id == ids[j], table.c.attempts == bindparam(f"try{j}"))
+            for j in range(count)
+        ),
     )
-    done = session.execute(
-        update(table).where(ours).values(**values).returning(table.c.id)
-    ).scalars()
-    return set(done)
+    return update(table).where(ours).values(**values).returning(table.c.id)
 
 
 def _held_channels(session: Session, outcomes: list[Outcome]) -> set[str]:
@@ -216,16 +228,13 @@ def _remember(session: Session, sent: list[Outcome]) -> None:
     ]
     if not about:
         return
+    asked = {
+        "handovers": sorted({o.row.handover_id for o in about}),
+        "slots": sorted({o.row.slot for o in about}),
+    }
     newest = dict(
         ((handover_id, slot), last)
-        for handover_id, slot, last in session.execute(
-            select(OutboxMessage.handover_id, OutboxMessage.slot, func.max(OutboxMessage.id))
-            .where(
-                col(OutboxMessage.handover_id).in_({o.row.handover_id for o in about}),
-                col(OutboxMessage.slot).in_({o.row.slot for o in about}),
-            )
-            .group_by(OutboxMessage.handover_id, OutboxMessage.slot)
-        ).all()
+        for handover_id, slot, last in session.execute(_newest(), asked).all()
     )
     latest = [o for o in about if newest.get((o.row.handover_id, o.row.slot)) == o.row.id]
     by_slot: dict[str, list[dict]] = {}
@@ -234,18 +243,37 @@ def _remember(session: Session, sent: list[Outcome]) -> None:
             {"b_id": o.row.handover_id, "b_channel": o.sent_channel, "b_ts": o.ts}
         )
     for slot, params in by_slot.items():
-        if slot == "details":
-            table = Resident.__table__
-            statement = (
-                update(table)
-                .where(table.c.handover_id == bindparam("b_id"))
-                .values(shown_channel=bindparam("b_channel"), shown_ts=bindparam("b_ts"))
-            )
-        else:
-            table = Handover.__table__
-            channel, ts = LOCATIONS[slot]
-            values = {ts: bindparam("b_ts")}
-            if channel:
-                values[channel] = bindparam("b_channel")
-            statement = update(table).where(table.c.id == bindparam("b_id")).values(**values)
-        session.connection().execute(statement, params)
+        session.connection().execute(_location(slot), params)
+
+
+@cache
+def _newest():
+    """The newest message of each of some handovers' slots."""
+    table = OutboxMessage.__table__
+    return (
+        select(table.c.handover_id, table.c.slot, func.max(table.c.id))
+        .where(
+            table.c.handover_id.in_(bindparam("handovers", expanding=True)),
+            table.c.slot.in_(bindparam("slots", expanding=True)),
+        )
+        .group_by(table.c.handover_id, table.c.slot)
+    )
+
+
+@cache
+def _location(slot: str):
+    """Where a handover's message of ``slot`` now is, written on the handover (or, for the
+    details, its resident's row)."""
+    if slot == "details":
+        table = Resident.__table__
+        return (
+            update(table)
+            .where(table.c.handover_id == bindparam("b_id"))
+            .values(shown_channel=bindparam("b_channel"), shown_ts=bindparam("b_ts"))
+        )
+    table = Handover.__table__
+    channel, ts = LOCATIONS[slot]
+    values = {ts: bindparam("b_ts")}
+    if channel:
+        values[channel] = bindparam("b_channel")
+    return update(table).where(table.c.id == bindparam("b_id")).values(**values)
