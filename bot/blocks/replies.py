@@ -18,8 +18,8 @@ from slack_sdk.models.blocks import (
 from bot.blocks import Message, packed_sections, render
 from bot.blocks.directory import capacity_words
 from bot.directory.network import Network
-from bot.handover.handovers import Status
 from bot.handover.payloads import CardRef
+from bot.handover.reading import Status
 from bot.ids import COMMAND, Act
 from bot.text import (
     DECLINE_REASONS,

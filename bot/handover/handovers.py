@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from bot.handover.lifecycle import Action
 from bot.handover.matching import (
     Split,
 )
+from bot.handover.reading import Reading
 from bot.handover.referral import NO_CONSENT, Referral, consent_text
 from bot.handover.routing import Routing, routed_to, storable_circumstances
 from bot.ids import Block
@@ -39,7 +40,6 @@ from storage.models import (
     DeclineReason,
     EventKind,
     Handover,
-    HandoverEvent,
     Outcome,
     Provider,
     Resident,
@@ -69,14 +69,6 @@ class Change:
     repeated: bool = False
     # Declines that suggest the directory entry needs correcting (for the coordinators).
     suggestion: DirectorySuggestion | None = None
-
-
-@dataclass(frozen=True)
-class Status:
-    handover: Handover
-    provider: Provider | None
-    events: Sequence[HandoverEvent]
-    providers: dict[str, Provider] = field(default_factory=dict)
 
 
 def _choice_and_note(kind, value: str, note: str, *, fields, asks):
@@ -134,7 +126,7 @@ class _Step:
         return result
 
 
-class Handovers(Routing, DuplicateCheck):
+class Handovers(Routing, DuplicateCheck, Reading):
     def __init__(
         self,
         *,
@@ -269,14 +261,17 @@ class Handovers(Routing, DuplicateCheck):
                 created_at=now,
                 updated_at=now,
             )
-            best = self._best_candidate(
+            best, placed, provider = self._place(
                 session,
-                handover,
-                declined=set(),
-                prefer=prefer,
-                circumstances=referral.circumstances,
+                now,
+                lambda: self._best_candidate(
+                    session,
+                    handover,
+                    declined=set(),
+                    prefer=prefer,
+                    circumstances=referral.circumstances,
+                ),
             )
-            placed, provider = self._placement(session, best, now)
             for name, value in placed.items():
                 setattr(handover, name, value)
             if prefer and best is not None and best.provider.id == prefer:
@@ -370,8 +365,10 @@ class Handovers(Routing, DuplicateCheck):
             declined = queries.declined_by(session=session, handover_id=handover.id)
             declined.add(step.previous.id)
             # Straight on to the next provider that fits: nobody holds a dead referral.
-            best = self._best_candidate(session, handover, declined)
-            step.apply(**self._placement(session, best, step.now)[0])
+            best, placed, _ = self._place(
+                session, step.now, lambda: self._best_candidate(session, handover, declined)
+            )
+            step.apply(**placed)
             step.record(provider_id=step.previous.id, reason=reason, note=note)
             routed = self._record_routing(session, handover, best, step.now, actor_id=None)
             suggestion = learn_from_decline(
@@ -462,60 +459,6 @@ class Handovers(Routing, DuplicateCheck):
             rule = self._check(session, handover, action, actor_id, provider=provider)
             yield _Step(self, session, handover, rule, actor_id, self.clock.now(), provider)
 
-    # -- reading -------------------------------------------------------------------------
-
-    def status(self, handover_id: int, *, user_id: str) -> Status:
-        with self.sessions() as session:
-            handover = self.visible(session, handover_id, user_id, Right.STATUS)
-            provider = self._provider(session, handover.provider_id)
-            self.access.require(user_id, Right.STATUS, handover=handover, provider=provider)
-            providers = {p.id: p for p in queries.all_providers(session=session)}
-            events = queries.events_of(session=session, handover_id=handover.id)
-            return Status(handover, provider, events, providers)
-
-    def may_see(self, handover: Handover, provider: Provider | None, user_id: str) -> bool:
-        return self.access.may(user_id, Right.STATUS, handover=handover, provider=provider)
-
-    def open_for_adviser(self, user_id: str) -> list[tuple[Handover, Provider | None]]:
-        with self.sessions() as session:
-            providers = {p.id: p for p in queries.all_providers(session=session)}
-            found = queries.open_for_adviser(session=session, adviser_id=user_id)
-            return [(h, providers.get(h.provider_id)) for h in found]
-
-    def providers_of(self, user_id: str) -> list[Provider]:
-        """The providers whose handover channel this user is a member of."""
-        with self.sessions() as session:
-            active = queries.active_providers(session=session)
-        return [p for p in active if self.access.may(user_id, Right.HOME_QUEUE, provider=p)]
-
-    def queue(self, providers: Sequence[Provider]) -> list[Handover]:
-        with self.sessions() as session:
-            return list(queries.queue_of(session=session, provider_ids=[p.id for p in providers]))
-
-    def network_view(self) -> tuple[dict[str, int], list[Handover]]:
-        """The coordinators' App Home: how many handovers are open in each state (finished
-        ones are the digest's), and those waiting to be routed by hand."""
-        with self.sessions() as session:
-            return (
-                queries.count_open_by_state(session=session),
-                list(queries.unmatched(session=session)),
-            )
-
-    def all_providers(self, *, active_only: bool = True) -> list[Provider]:
-        with self.sessions() as session:
-            if active_only:
-                return list(queries.active_providers(session=session))
-            return list(queries.all_providers(session=session))
-
-    def provider(self, provider_id: str | None) -> Provider | None:
-        with self.sessions() as session:
-            return self._provider(session, provider_id)
-
-    def last_organisation(self, adviser_id: str) -> str:
-        """The organisation this adviser gave last time, to save them typing it again."""
-        with self.sessions() as session:
-            return queries.last_organisation(session=session, adviser_id=adviser_id) or ""
-
     def precheck(
         self, action: Action, handover_id: int, *, card_provider: str | None, actor_id: str
     ):
@@ -524,10 +467,6 @@ class Handovers(Routing, DuplicateCheck):
             handover = self._find(session, action, handover_id, card_provider, actor_id)
             self._check(session, handover, action, actor_id)
             return handover
-
-    def handover(self, handover_id: int) -> Handover:
-        with self.sessions() as session:
-            return self._load(session, handover_id)
 
     def remember_message(self, handover_id: int, **where: str | None) -> None:
         with self.sessions() as session:

@@ -7,9 +7,11 @@ the providers as the database holds them today and records where the handover we
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.directory.network import Network
@@ -33,6 +35,7 @@ from storage.db import SessionFactory
 from storage.models import EventKind, Handover, Provider, Resident, State
 
 SUGGESTIONS = 3  # how many providers the adviser is offered to choose from
+TURN_TRIES = 5  # a provider's turn taken from under a request this often: it goes anyway
 
 
 def stored_circumstances(resident: Resident | None) -> tuple[str, ...]:
@@ -203,29 +206,58 @@ class Routing:
         chosen = next((c for c in found if c.provider.id == prefer), None)
         return chosen or (found[0] if found else None)
 
-    def _placement(
-        self, session: Session, best: Candidate | None, now
-    ) -> tuple[dict, Provider | None]:
-        """Where the handover goes (its fields), and the provider it goes to: the best
-        candidate, or the coordinators (no provider) if none is left."""
-        if best is None:
-            unmatched = {
-                "state": State.UNMATCHED,
-                "provider_id": None,
-                "match_reason": None,
-                "routed_by_hand": False,
-            }
-            return unmatched, None
-        provider = session.get(Provider, best.provider.id)
-        routed_to(provider, now)
-        session.add(provider)
+    def _place(
+        self, session: Session, now, pick: Callable[[], Candidate | None]
+    ) -> tuple[Candidate | None, dict, Provider | None]:
+        """Where the handover goes: the candidate ``pick`` finds best, its fields, and the
+        provider it goes to; or the coordinators (no provider) if none is left.
+
+        Requests sent at the same moment read the same loads and would all pick the same
+        provider, so the turn is taken by compare-and-set on the provider's last routing:
+        a request that finds it taken since it read picks again, from the figures as they
+        are now (the other request's handover counted)."""
+        for _ in range(TURN_TRIES):
+            best = pick()
+            if best is None:
+                unmatched = {
+                    "state": State.UNMATCHED,
+                    "provider_id": None,
+                    "match_reason": None,
+                    "routed_by_hand": False,
+                }
+                return None, unmatched, None
+            provider = self._take_turn(session, best.provider, now)
+            if provider is not None:
+                break
+        else:
+            # Taken from under it every time: it goes where it last found best.
+            provider = session.get(Provider, best.provider.id, populate_existing=True)
+            routed_to(provider, now)
+            session.add(provider)
         placed = {
             "state": State.PENDING,
             "provider_id": best.provider.id,
             "match_reason": clip(best.why(self.wording), 500),
             "routed_by_hand": False,
         }
-        return placed, provider
+        return best, placed, provider
+
+    def _take_turn(self, session: Session, facts: ProviderFacts, now) -> Provider | None:
+        """This provider's turn and usual volume move on, if nobody routed to it since
+        ``facts`` were read: the provider as it now is, or None."""
+        table = Provider.__table__
+        statement = (
+            update(Provider)
+            .where(
+                table.c.id == facts.id,
+                table.c.last_routed_at.is_not_distinct_from(facts.last_routed_at),
+            )
+            # The usual volume as read, one more: unchanged if the turn is.
+            .values(last_routed_at=now, routed_volume=facts.usual + 1.0, routed_volume_at=now)
+            .returning(Provider)
+            .execution_options(populate_existing=True, synchronize_session=False)
+        )
+        return session.scalars(statement).first()
 
     def _record_routing(self, session, handover, best, now, *, actor_id) -> EventKind:
         kind = EventKind.ROUTED if best is not None else EventKind.UNMATCHED

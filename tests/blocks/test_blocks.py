@@ -30,8 +30,9 @@ from bot.blocks.modals import (
 from bot.blocks.replies import help_message, mine_message, providers_message, status_message
 from bot.directory.network import load_network
 from bot.errors import InvalidInput
-from bot.handover.handovers import Change, Status
+from bot.handover.handovers import Change
 from bot.handover.payloads import CardRef
+from bot.handover.reading import Status
 from bot.handover.referral import ReferralForm, check_referral
 from bot.handover.routing import RouteChoices
 from bot.ids import Act, Block, Callback

@@ -12,6 +12,7 @@ from bot.directory.providers import sync_directory
 from bot.errors import Conflict, Refused
 from bot.handover.handovers import Handovers
 from bot.handover.referral import ReferralForm, check_referral
+from storage import queries
 from storage.db import session_factory
 from storage.models import EventKind, HandoverEvent, Provider, State
 from tests.network import ADVISER, COORDINATOR, CV_CHANNEL, CV_STAFF, CV_STAFF2, OUTSIDER
@@ -149,6 +150,42 @@ def test_round_robin_spreads_equal_providers(handovers, network):
     # Equal needs covered and equal load: the one not routed to most recently goes next.
     assert {first.provider.id, second.provider.id} == {"cv-clinic", "town-hall"}
     assert "next in turn among three equal fits" in first.handover.match_reason
+
+
+def test_referrals_sent_at_the_same_moment_take_turns_not_the_same_provider(
+    handovers, network, monkeypatch
+):
+    """Both read the providers' loads before either is stored, as at a busy drop-in."""
+    read = queries.provider_days
+    both_read = threading.Barrier(2, timeout=10)
+    waited = threading.local()
+
+    def reading_together(**kwargs):
+        days = read(**kwargs)
+        if not getattr(waited, "done", False):
+            waited.done = True
+            both_read.wait()
+        return days
+
+    monkeypatch.setattr(queries, "provider_days", reading_together)
+    placed = {}
+
+    def send(n):
+        change = handovers.raise_handover(
+            referral(network, district="", name=f"Resident {n}"), adviser_id=ADVISER
+        )
+        placed[n] = change.provider.id
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Equal fits and equal loads: one each, as if they had come one after the other.
+    assert len(placed) == 2 and placed[0] != placed[1]
+    with handovers.sessions() as session:
+        turns = {p.id: p.routed_volume for p in session.exec(select(Provider))}
+    assert sorted(turns.values(), reverse=True)[:2] == pytest.approx([1.0, 1.0], abs=0.01)
 
 
 def test_routing_counts_towards_the_providers_usual_volume(handovers, network, clock):

@@ -15,8 +15,8 @@ from bot.blocks.home import home_view
 from bot.blocks.messages import adviser_receipt, provider_card, unmatched_card
 from bot.blocks.modals import accept_modal, decline_modal, outcome_modal, referral_modal
 from bot.blocks.replies import status_message
-from bot.handover.handovers import Status
 from bot.handover.payloads import CardRef
+from bot.handover.reading import Status
 from bot.handover.routing import RouteChoices
 from bot.text import escape
 from storage.models import EventKind, HandoverEvent, Provider, State
