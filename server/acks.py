@@ -8,6 +8,13 @@ been (or the listener has finished without it): by the time Bolt first looks, th
 is there. Nothing else about Bolt's handling changes; a listener that never acknowledges
 is still Bolt's to report after its three seconds.
 
+Once it has acknowledged, the listener waits for the answer to be on its way to Slack
+before it goes on with the rest of its work (a DM, App Home, the audit trail's line, and
+at the end of its unit of work waking the outbox for the messages it wrote): with one
+interpreter lock, whatever else runs in those few milliseconds delays the answer.
+Whoever serves the request says when the answer has gone (``answered``): HTTP once the
+response is written, Socket Mode when ``dispatch`` returns.
+
 Bolt then offers the request to the next listener that matches, which is the catch-all
 for requests no listener knows (``handlers.errors``): the ack says that a listener of
 the bot's took the request and is still at work on it (``late``), so the catch-all does
@@ -23,8 +30,19 @@ from slack_bolt import Ack
 
 # Bolt's own limit for an acknowledgement (Listener.ack_timeout).
 ACK_TIMEOUT = 3.0
+# The longest a listener waits, after acknowledging, for its answer to be sent.
+ANSWER_WAIT = 0.5
 
 _request = threading.local()  # the ack of the request this thread is dispatching
+
+
+def answered() -> None:
+    """The answer to the request this thread dispatched has gone to Slack (or never
+    will): its listener goes on."""
+    ack = getattr(_request, "answering", None)
+    _request.answering = None
+    if ack is not None:
+        ack.sent.set()
 
 
 class SignallingAck(Ack):
@@ -35,12 +53,18 @@ class SignallingAck(Ack):
         self.called = threading.Event()
         # The listener given this request did not acknowledge it in time: still at work.
         self.late = False
+        # Someone is waiting to send the answer (``AnswersOnAck``): until it has gone,
+        # the listener waits.
+        self.awaited = False
+        self.sent = threading.Event()
 
     def __call__(self, *args, **kwargs):
         try:
             return super().__call__(*args, **kwargs)
         finally:
             self.called.set()
+            if self.awaited:
+                self.sent.wait(ANSWER_WAIT)
 
 
 def signalling_ack(context, next):
@@ -63,11 +87,14 @@ class AnswersOnAck(Executor):
     def submit(self, fn, /, *args, **kwargs) -> Future:
         ack = getattr(_request, "ack", None)
         _request.ack = None  # one listener per request: the next one brings its own
+        if not isinstance(ack, SignallingAck):
+            return self.inner.submit(fn, *args, **kwargs)
+        ack.awaited = True
+        _request.answering = ack
         future = self.inner.submit(fn, *args, **kwargs)
-        if isinstance(ack, SignallingAck):
-            future.add_done_callback(lambda _: ack.called.set())
-            if not ack.called.wait(self.timeout):
-                ack.late = True
+        future.add_done_callback(lambda _: ack.called.set())
+        if not ack.called.wait(self.timeout):
+            ack.late = True
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

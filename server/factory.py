@@ -22,7 +22,7 @@ from bot.byemail.sending import MailLane
 from bot.byemail.writer import ProviderMail
 from bot.clock import Clock, SystemClock
 from bot.delivery.notifier import Notifier
-from bot.delivery.outbox import Outbox, OutboxWorker, Pacing
+from bot.delivery.outbox import Answering, Outbox, OutboxWorker, Pacing
 from bot.directory.freshness import FreshnessNotifier
 from bot.directory.network import Network
 from bot.directory.providers import Directory, sync_directory
@@ -40,7 +40,7 @@ from bot.residents.sending import NotifyLane
 from bot.services import Bot
 from bot.workspaces import Workspaces
 from handlers import register_all
-from server.acks import AnswersOnAck, signalling_ack
+from server.acks import AnswersOnAck, answered, signalling_ack
 from server.oauth import HomeOrInstalled, OAuthConfig, mark_shared_channel, oauth_settings
 from storage import crypto
 from storage.db import Sessions, session_factory
@@ -56,7 +56,13 @@ class HandoverApp(App):
     """
 
     def __init__(
-        self, *, scheduler: Scheduler, bot: Bot, metrics_token: str | None = None, **bolt_options
+        self,
+        *,
+        scheduler: Scheduler,
+        bot: Bot,
+        metrics_token: str | None = None,
+        answering: Answering | None = None,
+        **bolt_options,
     ):
         super().__init__(**bolt_options)
         # What a scrape of GET /metrics must carry (server.metrics); None: it is open.
@@ -65,12 +71,17 @@ class HandoverApp(App):
         self.signing_secret: str | None = bolt_options.get("signing_secret")
         self.scheduler = scheduler
         self.bot = bot
+        # The requests being answered: the outbox waits for them (see Answering).
+        self.answering = answering or Answering()
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         """Every request of Slack's, timed by kind (``handover_request_seconds``), whether
         it came over HTTP or over Socket Mode's connection."""
-        with timing(req.body):
-            return super().dispatch(req)
+        try:
+            with self.answering.answering(), timing(req.body):
+                return super().dispatch(req)
+        finally:
+            answered()
 
 
 class InUnits(Executor):
@@ -92,10 +103,10 @@ class InUnits(Executor):
         self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
-def build_scheduler(bot: Bot) -> Scheduler:
+def build_scheduler(bot: Bot, answering: Answering | None = None) -> Scheduler:
     """Every due-check the bot has, on one scheduler."""
     scheduler = Scheduler(bot.clock)
-    scheduler.add_worker(OutboxWorker(bot.outbox))
+    scheduler.add_worker(OutboxWorker(bot.outbox, answering=answering))
     scheduler.register("reminders", lambda now: send_reminders(bot, now))
     scheduler.register("directory freshness", lambda now: nudge_in_working_time(bot, now))
     scheduler.register("weekly digest", bot.weekly.due)
@@ -272,8 +283,10 @@ def create_app(
         notify_callback_token=notify_callback_token,
         workspaces=workspaces,
     )
+    answering = Answering()
     app = HandoverApp(
-        scheduler=build_scheduler(bot),
+        scheduler=build_scheduler(bot, answering),
+        answering=answering,
         bot=bot,
         metrics_token=metrics_token,
         client=client,

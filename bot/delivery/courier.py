@@ -23,9 +23,11 @@ promises:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -56,12 +58,43 @@ from storage.models import Delivery, OutboxMessage, format_ref
 
 log = logging.getLogger(__name__)
 
-__all__ = ["POST", "UPDATE", "Courier", "Notice", "OutboxWorker", "Pacing", "parent_of",
-           "remembered"]  # fmt: skip
+__all__ = ["POST", "UPDATE", "Answering", "Courier", "Notice", "OutboxWorker", "Pacing",
+           "parent_of", "remembered"]  # fmt: skip
 
 # Answers in hand are written down at least this often while others are still awaited.
 SETTLE_EVERY = 0.1
 HELD_CHECK_EVERY = timedelta(minutes=1)
+# The longest a round waits for the requests being answered in this process: Slack
+# waits 3 s for an answer, and a channel's next post is about a second away anyway.
+DEFER_AT_MOST = 0.05
+
+
+class Answering:
+    """The requests from Slack this process is answering. A round of the outbox does not
+    start while there are any (for up to ``most`` seconds): on a few cores, under one
+    interpreter lock, it would slow the answers down, and the person waiting on one is
+    waiting now, while Slack's pace keeps most messages a moment anyway."""
+
+    def __init__(self, most: float = DEFER_AT_MOST):
+        self.most = most
+        self._count = 0
+        self._quiet = threading.Condition()
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        with self._quiet:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._count -= 1
+                if not self._count:
+                    self._quiet.notify_all()
+
+    def wait_quiet(self) -> None:
+        with self._quiet:
+            self._quiet.wait_for(lambda: not self._count, timeout=self.most)
 
 
 class Courier(Slack):
@@ -202,9 +235,10 @@ class OutboxWorker:
     """The thread that keeps delivering: woken by each change, by the moment a channel's
     pace next allows a post, and by Slack's answers; else every ``idle``."""
 
-    def __init__(self, outbox: Courier, *, idle: float = 2.0):
+    def __init__(self, outbox: Courier, *, idle: float = 2.0, answering: Answering | None = None):
         self.outbox = outbox
         self.idle = idle
+        self.answering = answering
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -235,6 +269,8 @@ class OutboxWorker:
         woken = True
         while not self._stop.is_set():
             claiming = woken or time.monotonic() >= due
+            if self.answering is not None:
+                self.answering.wait_quiet()
             try:
                 wait, claimed = self.outbox.round(claiming=claiming)
             except Exception:

@@ -23,7 +23,16 @@ from sqlmodel import Session, col, select
 from bot.blocks import Message
 from bot.clock import Clock
 from bot.delivery.claim import NOTIFY_PREFIX, RESIDENT
-from bot.delivery.courier import POST, UPDATE, Courier, OutboxWorker, Pacing, parent_of, remembered
+from bot.delivery.courier import (
+    POST,
+    UPDATE,
+    Answering,
+    Courier,
+    OutboxWorker,
+    Pacing,
+    parent_of,
+    remembered,
+)
 from storage.db import SessionFactory
 from storage.models import Delivery, Handover, OutboxMessage, ResidentMessage
 
@@ -33,6 +42,7 @@ __all__ = [
     "NOTIFY_PREFIX",
     "POST",
     "UPDATE",
+    "Answering",
     "Outbox",
     "OutboxWorker",
     "Pacing",

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot.clock import SystemClock
-from bot.delivery.outbox import Outbox, OutboxWorker, Pacing
+from bot.delivery.outbox import Answering, Outbox, OutboxWorker, Pacing
 from bot.delivery.settle import Outcome, settle
 from storage.db import session_factory
 from storage.models import Delivery, OutboxMessage
@@ -123,6 +123,48 @@ def test_a_slow_answer_in_one_channel_does_not_hold_up_another_channels_card(db,
         wait_for(lambda: all_sent(db))
     finally:
         worker.stop()
+
+
+def test_a_round_waits_while_a_request_is_being_answered_then_goes(db, fake, clock):
+    courier = outbox(db, fake, clock)
+    [channel] = channels(fake, 1)
+    answering = Answering(most=10.0)
+    worker = OutboxWorker(courier, idle=0.2, answering=answering)
+    with answering.answering():
+        worker.start()  # its first round waits already
+        try:
+            write(db, clock, [channel])
+            courier.kick()
+            # Real time, as the worker's thread keeps it: nothing goes while Slack waits.
+            still_until = time.monotonic() + 0.3
+            while time.monotonic() < still_until:
+                assert not posts(fake, channel)
+                time.sleep(0.01)
+        except BaseException:
+            worker.stop()
+            raise
+    answered = time.monotonic()
+    try:
+        wait_for(lambda: posts(fake, channel))
+        # It went once the answer had gone, not at the end of its longest wait.
+        assert time.monotonic() - answered < 5.0
+    finally:
+        worker.stop()
+
+
+def test_a_round_waits_for_the_requests_no_longer_than_it_may(db, fake, clock):
+    courier = outbox(db, fake, clock)
+    [channel] = channels(fake, 1)
+    answering = Answering(most=0.05)
+    worker = OutboxWorker(courier, idle=0.2, answering=answering)
+    with answering.answering():  # busy all along, as under a heavy load
+        worker.start()
+        try:
+            write(db, clock, [channel])
+            courier.kick()
+            wait_for(lambda: posts(fake, channel), timeout=5.0)
+        finally:
+            worker.stop()
 
 
 def test_a_quiet_channel_takes_a_short_burst_then_one_post_a_pace(db, fake, clock):

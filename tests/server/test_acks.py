@@ -38,9 +38,39 @@ def test_the_listener_is_handed_back_once_it_has_acknowledged_and_goes_on_workin
     # The answer is there when Bolt first looks, while the listener still works.
     assert ack.response is not None and ack.response.body == "on its way"
     assert not future.done() and not finished.is_set()
+    acks.answered()  # the server has sent it
     go_on.set()
     future.result(5)
     assert finished.is_set()
+
+
+def test_after_acknowledging_the_listener_waits_until_the_answer_has_gone(pool):
+    """Its other work (a DM, App Home, waking the outbox) would slow the answer down."""
+    ack = _dispatching({})
+    went_on = threading.Event()
+
+    def listener():
+        ack(text="on its way")
+        went_on.set()
+
+    future = AnswersOnAck(pool).submit(listener)
+    assert ack.response is not None
+    assert not went_on.wait(0.1)  # the server has not sent the answer yet
+    acks.answered()
+    assert went_on.wait(5)
+    future.result(5)
+
+
+def test_a_listener_is_not_held_for_an_answer_nobody_sends(pool, monkeypatch):
+    monkeypatch.setattr(acks, "ANSWER_WAIT", 0.05)
+    ack = _dispatching({})
+
+    def listener():
+        ack(text="on its way")
+        return "done"
+
+    future = AnswersOnAck(pool).submit(listener)
+    assert future.result(5) == "done"  # after ANSWER_WAIT, without answered()
 
 
 def test_a_listener_that_finishes_without_acknowledging_is_handed_back_when_it_ends(pool):
@@ -74,6 +104,7 @@ def test_a_slow_acknowledgement_is_waited_for_no_longer_than_bolt_would(pool):
     release = threading.Event()
     future = AnswersOnAck(pool, timeout=0.05).submit(lambda: release.wait(5))
     assert not future.done()  # handed back after the timeout: Bolt's own wait takes over
+    acks.answered()
     release.set()
     future.result(5)
 
@@ -82,6 +113,7 @@ def test_each_request_brings_its_own_ack(pool):
     executor = AnswersOnAck(pool)
     first = _dispatching({})
     executor.submit(lambda: first())
+    acks.answered()
     # A listener submitted without a request of its own (Bolt's lazy listeners) is not
     # held for the previous request's ack.
     release = threading.Event()
