@@ -63,6 +63,19 @@ def active_providers(*, session: Session) -> Sequence[Provider]:
     return session.exec(select(Provider).where(Provider.active).order_by(Provider.id)).all()
 
 
+# PostgreSQL's advisory lock for routing: any number, the same in every replica.
+ROUTING_LOCK = 7_411_001
+
+
+def hold_routing(*, session: Session) -> None:
+    """Routing decisions one at a time, until this transaction ends (PostgreSQL; SQLite's
+    writers are one at a time already). Requests that chose at once would all choose the
+    same provider; and taking turns by compare-and-set alone, a request that retried
+    would hold one provider's row while waiting for another's, and deadlock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(ROUTING_LOCK)))
+
+
 def provider_days(*, session: Session) -> Sequence:
     """What changes day to day about each active provider, by id: its open handovers, its
     turn, its capacity and its usual volume. Columns, not rows: routing asks at each Next

@@ -418,6 +418,7 @@ class Handovers(Routing, DuplicateCheck, Reading):
                 raise InvalidInput({Block.REASON: "Choose a provider from the list."})
             if target.id == step.handover.provider_id:
                 raise Conflict(f"{step.handover.ref} is already with {escape(target.name)}.")
+            queries.hold_routing(session=step.session)
             routed_to(target, step.now)
             step.session.add(target)
             step.apply(

@@ -213,9 +213,11 @@ class Routing:
         provider it goes to; or the coordinators (no provider) if none is left.
 
         Requests sent at the same moment read the same loads and would all pick the same
-        provider, so the turn is taken by compare-and-set on the provider's last routing:
-        a request that finds it taken since it read picks again, from the figures as they
-        are now (the other request's handover counted)."""
+        provider, so routing decisions are taken one at a time (``hold_routing``), each
+        reading the figures after the one before it was stored; and the turn is taken by
+        compare-and-set on the provider's last routing, so that a request that finds it
+        taken since it read (SQLite, or routing by hand) picks again."""
+        queries.hold_routing(session=session)
         for _ in range(TURN_TRIES):
             best = pick()
             if best is None:
