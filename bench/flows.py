@@ -32,6 +32,7 @@ class Timings:
     """Seconds: acknowledgements as the client saw them, the card as the fake saw it."""
 
     acks: dict[str, float] = field(default_factory=dict)
+    answered_at: float | None = None  # time.perf_counter() when Send's answer came
     card: float | None = None
     ref: str | None = None
     # What the bot said, so the bare app can say the same (see bench.bare).
@@ -99,8 +100,12 @@ class Flow:
             self._submit(adviser, choice, {"destination": "network"})
         )
         _check(status, answer, "Send")
+        timings.answered_at = time.perf_counter()
         found = REF.search(str(answer.get("view", {}).get("title", {})))
-        timings.ref = found.group(0) if found else None
+        if found is None:
+            # Not sent (the bot said why): a refused request, not a handover.
+            raise FlowError(f"Send: no handover in the answer: {str(answer)[:200]}")
+        timings.ref = found.group(0)
         card = self._wait("provider card", self._is_card(timings.ref), mark)
         timings.card = card.at - started
         if samples:

@@ -140,6 +140,9 @@ def measure(
         "failures": sorted(Counter(failed).items())[:5],
         "seconds": round(wall, 2),
         "per_second": round(n / wall, 1) if wall else None,
+        # Answered: Slack had the "sent" answer of each, whenever its card reached Slack
+        # (which Slack's pace in each channel decides, not the server).
+        "answered_per_second": _answered_rate(done, started),
         "acks": summary(acks),
         "acks_by_step": {
             step: summary([t.acks[step] for t in done if step in t.acks])
@@ -153,6 +156,13 @@ def measure(
         "memory": {"bot_idle_bytes": idle, "bot_peak_bytes": peak.peak},
         "check": check,
     }
+
+
+def _answered_rate(done: list, started: float) -> float | None:
+    last = max((t.answered_at for t in done if t.answered_at is not None), default=None)
+    if last is None or last <= started:
+        return None
+    return round(len(done) / (last - started), 1)
 
 
 class _All:
