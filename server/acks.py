@@ -12,8 +12,8 @@ Once it has acknowledged, the listener waits for the answer to be on its way to 
 before it goes on with the rest of its work (a DM, App Home, the audit trail's line, and
 at the end of its unit of work waking the outbox for the messages it wrote): with one
 interpreter lock, whatever else runs in those few milliseconds delays the answer.
-Whoever serves the request says when the answer has gone (``answered``): HTTP once the
-response is written, Socket Mode when ``dispatch`` returns.
+The app says the answer has gone (``answered``) when its ``dispatch`` returns it, over
+HTTP and Socket Mode alike; what is left (writing it out) is the server's, a moment's.
 
 Bolt then offers the request to the next listener that matches, which is the catch-all
 for requests no listener knows (``handlers.errors``): the ack says that a listener of

@@ -11,6 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
@@ -191,6 +192,12 @@ class Sessions:
 
 
 SessionFactory = Callable[[], Session]
+
+
+def upsert_insert(dialect: str):
+    """The INSERT that can say ON CONFLICT on this database (``dialect``: the engine's
+    dialect name): PostgreSQL's, or SQLite's."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert
 
 
 def session_factory(engine: Engine) -> Sessions:

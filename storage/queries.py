@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from storage.db import upsert_insert
 from storage.models import (
     OPEN_STATES,
     CircumstanceTally,
@@ -450,14 +451,12 @@ def accesses_of(*, session: Session, handover_id: int) -> Sequence[Any]:
 
 def claim_delivery(*, session: Session, key: str, at: datetime) -> bool:
     """Take a Slack delivery; False when this key was taken before (by any replica)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     from storage.models import SlackDelivery
 
     # One statement, whoever holds the key: a savepoint around an INSERT that may fail
     # took three round trips more on every request that changes something.
     table = SlackDelivery.__table__
-    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     taken = session.execute(
         insert(table)
         .values(key=key[:96], received_at=at)

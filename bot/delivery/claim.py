@@ -35,10 +35,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.delivery.pacing import Pacing
+from storage.db import upsert_insert
 from storage.models import Delivery, Handover, OutboxMessage, OutboxPace
 
 # The round's statements are on the tables, not the ORM classes: the ORM would copy each
@@ -312,7 +312,7 @@ def _take_slots(session, now, pacing: Pacing, rows, paces: dict[str, datetime]) 
 def _slots(dialect: str, count: int):
     """Take ``count`` channels' slots, each only if unchanged since read (or free): nobody
     else took a slot of that channel meanwhile."""
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    insert = upsert_insert(dialect)
     # From a SELECT of the rows rather than a VALUES list, which SQLAlchemy would compile
     # anew at each execution; typed, since a SELECT's parameters have no column to go by.
     # (SQLite needs the WHERE to read ON CONFLICT as the upsert's.)

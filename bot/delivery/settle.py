@@ -14,12 +14,12 @@ from datetime import datetime
 from functools import cache, lru_cache
 
 from sqlalchemy import and_, bindparam, case, false, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from bot.delivery.claim import CHANNEL_HELD, NOTIFY_PREFIX
 from bot.workspaces import NOT_INSTALLED
 from storage import queries
+from storage.db import upsert_insert
 from storage.models import (
     Delivery,
     Handover,
@@ -193,7 +193,7 @@ def _hold(session: Session, holds: list[tuple[str, datetime]]) -> None:
         latest[key] = max(until, latest.get(key, until))
     if not latest:
         return
-    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     statement = insert(OutboxPace).values(
         [{"key": key, "next_at": until} for key, until in sorted(latest.items())]
     )

@@ -125,16 +125,27 @@ def test_a_slow_answer_in_one_channel_does_not_hold_up_another_channels_card(db,
         worker.stop()
 
 
-def test_a_round_waits_while_a_request_is_being_answered_then_goes(db, fake, clock):
+def answering_worker(db, fake, clock, *, most: float):
+    """A worker that waits for the requests being answered (up to ``most`` seconds), and
+    a card for it to deliver once started (``send()``)."""
     courier = outbox(db, fake, clock)
     [channel] = channels(fake, 1)
-    answering = Answering(most=10.0)
+    answering = Answering(most=most)
     worker = OutboxWorker(courier, idle=0.2, answering=answering)
+
+    def send() -> None:
+        write(db, clock, [channel])
+        courier.kick()
+
+    return answering, worker, send, channel
+
+
+def test_a_round_waits_while_a_request_is_being_answered_then_goes(db, fake, clock):
+    answering, worker, send, channel = answering_worker(db, fake, clock, most=10.0)
     with answering.answering():
         worker.start()  # its first round waits already
         try:
-            write(db, clock, [channel])
-            courier.kick()
+            send()
             # Real time, as the worker's thread keeps it: nothing goes while Slack waits.
             still_until = time.monotonic() + 0.3
             while time.monotonic() < still_until:
@@ -153,15 +164,11 @@ def test_a_round_waits_while_a_request_is_being_answered_then_goes(db, fake, clo
 
 
 def test_a_round_waits_for_the_requests_no_longer_than_it_may(db, fake, clock):
-    courier = outbox(db, fake, clock)
-    [channel] = channels(fake, 1)
-    answering = Answering(most=0.05)
-    worker = OutboxWorker(courier, idle=0.2, answering=answering)
+    answering, worker, send, channel = answering_worker(db, fake, clock, most=0.05)
     with answering.answering():  # busy all along, as under a heavy load
         worker.start()
         try:
-            write(db, clock, [channel])
-            courier.kick()
+            send()
             wait_for(lambda: posts(fake, channel), timeout=5.0)
         finally:
             worker.stop()
